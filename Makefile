@@ -1,0 +1,47 @@
+# Fangkong task runner. `make run` and `make test` do all set-up on a fresh machine.
+PY := .venv/bin/python
+UV := .tools/bin/uv
+UV_VERSION := 0.13.9
+
+.PHONY: install run test lint format ci messages bench clean
+
+install: .venv/.installed fangkong/static/vendor/.installed
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	touch $@
+
+fangkong/static/vendor/.installed: package.json package-lock.json scripts/copy_vendor.py
+	npm ci --no-audit --no-fund --loglevel=error
+	$(PY) scripts/copy_vendor.py
+	touch $@
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	DEBUG=$${DEBUG:-1} bash scripts/run.sh
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: install
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+messages: install
+	cd fangkong && ../$(PY) ../manage.py makemessages -l en --ignore=static/vendor
+	$(PY) manage.py compilemessages -l en
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf .venv .tools node_modules fangkong/static/vendor staticfiles

@@ -1,0 +1,52 @@
+"""The HTTP API (Django Ninja): session or personal-token authentication, one router per app."""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from fangkong.accounts.services import token_authenticate
+
+
+class TokenAuth(HttpBearer):
+    """Authorization: Bearer fk_… — a personal API token, scoped like its owner."""
+
+    def authenticate(self, request, token):
+        user = token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Fangkong API",
+    version="1",
+    description="防控系统接口。使用会话（浏览器）或个人 API 令牌（Authorization: Bearer）认证。",
+    auth=[SessionAuth(), TokenAuth()],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": _("未找到，或您无权访问。")}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request, exc):
+    return api.create_response(request, {"detail": _("未登录或令牌无效。")}, status=401)
+
+
+@api.exception_handler(ValidationError)
+def invalid(request, exc):
+    return api.create_response(
+        request, {"detail": _("请求参数有误。"), "errors": exc.errors}, status=422
+    )
+
+
+from fangkong.accounts.api import router as accounts_router  # noqa: E402
+from fangkong.org.api import router as org_router  # noqa: E402
+
+api.add_router("/", accounts_router)
+api.add_router("/", org_router)

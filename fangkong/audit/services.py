@@ -1,0 +1,38 @@
+"""Write audit events. Call inside the transaction of the write being recorded."""
+
+from typing import Any
+
+from django.db import models
+
+from fangkong.audit.models import AuditEvent
+from fangkong.lib.request_context import client_ip
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    detail: str = "",
+) -> AuditEvent:
+    """Append one event; `actor` may be None for system jobs."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_name=(actor.get_username() if actor is not None and actor.pk else "system"),
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        old=old,
+        new=new,
+        detail=detail,
+        ip=client_ip(),
+    )
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the fields that changed, as (old, new)."""
+    keys = [k for k in new if old.get(k) != new.get(k)]
+    return {k: old.get(k) for k in keys}, {k: new[k] for k in keys}

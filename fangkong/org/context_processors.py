@@ -1,0 +1,25 @@
+"""Which menu entries the acting user should see (no queries beyond the cached grants)."""
+
+from fangkong.org.selectors import (
+    CAP_AUDIT_VIEW,
+    CAP_ROSTER_MANAGE,
+    CAP_UNITS_VIEW,
+    CAP_USERS_MANAGE,
+    grants,
+    has_global,
+)
+
+
+def nav(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": {}}
+    caps = set().union(*(g.caps for g in grants(user))) if grants(user) else set()
+    return {
+        "nav": {
+            "units": CAP_UNITS_VIEW in caps,
+            "roster": CAP_ROSTER_MANAGE in caps,
+            "users": has_global(user, CAP_USERS_MANAGE),
+            "audit": has_global(user, CAP_AUDIT_VIEW),
+        }
+    }

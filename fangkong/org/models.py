@@ -1,0 +1,272 @@
+"""The unit tree (materialised path), reporting lines, ranks, people and their families."""
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+# Each path segment is the unit's primary key, zero-padded to this many digits. Digits only, so
+# the ordering is the same under every collation and a subtree is one B-tree range scan.
+SEGMENT = 8
+
+
+def subtree_bounds(path: str) -> tuple[str, str]:
+    """The half-open range [path, upper) that holds exactly the unit and its descendants."""
+    upper = str(int(path) + 1).zfill(len(path))
+    return path, upper
+
+
+def ancestor_ids(path: str) -> list[int]:
+    """Primary keys of the unit and all its ancestors, root first, read off the path."""
+    return [int(path[i : i + SEGMENT]) for i in range(0, len(path), SEGMENT)]
+
+
+class UnitLevel(models.Model):
+    """A configurable level name such as 省厅, 市局, 县局, 处室."""
+
+    code = models.SlugField(_("编码"), max_length=30, unique=True)
+    name = models.CharField(_("名称"), max_length=30)
+    name_en = models.CharField(_("英文名称"), max_length=60, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("单位层级")
+        verbose_name_plural = _("单位层级")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rank(models.Model):
+    """A civil-service rank (职级). Lower `order` is more senior; duty rules compare orders."""
+
+    code = models.SlugField(_("编码"), max_length=30, unique=True)
+    name = models.CharField(_("名称"), max_length=30, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=60, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序（越小越高）"), unique=True)
+
+    class Meta:
+        ordering = ["order"]
+        verbose_name = _("职级")
+        verbose_name_plural = _("职级")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def at_least(self, other: "Rank") -> bool:
+        """True when this rank is as senior as `other` or more."""
+        return self.order <= other.order
+
+
+class OrgUnitQuerySet(models.QuerySet):
+    def subtree_of(self, unit: "OrgUnit") -> "OrgUnitQuerySet":
+        low, high = subtree_bounds(unit.path)
+        return self.filter(path__gte=low, path__lt=high)
+
+    def open_on(self, day: date) -> "OrgUnitQuerySet":
+        """Units expected to work on `day`: opened on or before it and not yet closed."""
+        return self.filter(Q(opened_on__isnull=True) | Q(opened_on__lte=day)).filter(
+            Q(closed_on__isnull=True) | Q(closed_on__gt=day)
+        )
+
+
+class OrgUnit(models.Model):
+    """A node of the organisation: a department, bureau, division or an epidemic command."""
+
+    code = models.CharField(_("单位编码"), max_length=40, unique=True)
+    name = models.CharField(_("单位名称"), max_length=100)
+    short_name = models.CharField(_("简称"), max_length=40, blank=True)
+    level = models.ForeignKey(UnitLevel, on_delete=models.PROTECT, verbose_name=_("层级"))
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级单位"),
+    )
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=1, editable=False)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    opened_on = models.DateField(_("启用日期"), null=True, blank=True)
+    closed_on = models.DateField(_("撤销日期"), null=True, blank=True)
+    first_responsible = models.ForeignKey(
+        "org.Person",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="responsible_for",
+        verbose_name=_("第一责任人"),
+    )
+    liaisons = models.ManyToManyField(
+        "org.Person", blank=True, related_name="liaison_for", verbose_name=_("联络员")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrgUnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True)
+                | Q(opened_on__isnull=True)
+                | Q(closed_on__gt=models.F("opened_on")),
+                name="unit_closes_after_opening",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    def ancestor_ids(self) -> list[int]:
+        return ancestor_ids(self.path)
+
+    def is_open_on(self, day: date) -> bool:
+        return (self.opened_on is None or self.opened_on <= day) and (
+            self.closed_on is None or self.closed_on > day
+        )
+
+
+class ReportingLine(models.Model):
+    """An extra superior outside the unit's own branch, e.g. a county epidemic command."""
+
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, related_name="reporting_lines", verbose_name=_("单位")
+    )
+    superior = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="extra_reporters",
+        verbose_name=_("报送对象"),
+    )
+    name = models.CharField(_("报送线名称"), max_length=60, blank=True)
+    active_from = models.DateField(_("开始日期"), null=True, blank=True)
+    active_until = models.DateField(_("结束日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("附加报送线")
+        verbose_name_plural = _("附加报送线")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "superior"], name="uniq_reporting_line"),
+            models.CheckConstraint(condition=~Q(unit=models.F("superior")), name="line_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} → {self.superior}"
+
+
+class PoliticalStatus(models.TextChoices):
+    CPC_MEMBER = "cpc", _("中共党员")
+    CPC_PROBATIONARY = "cpc_probationary", _("中共预备党员")
+    LEAGUE = "league", _("共青团员")
+    OTHER_PARTY = "other_party", _("民主党派")
+    MASSES = "masses", _("群众")
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class Person(models.Model):
+    """A staff member. The ID number is encrypted at rest, hashed for uniqueness, shown masked."""
+
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="people", verbose_name=_("单位")
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
+    post = models.CharField(_("职务"), max_length=60, blank=True)
+    rank = models.ForeignKey(
+        Rank, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("职级")
+    )
+    mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
+    id_number_encrypted = models.TextField(blank=True, editable=False)
+    id_number_hash = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    id_number_masked = models.CharField(_("身份证号"), max_length=24, blank=True, editable=False)
+    political_status = models.CharField(
+        _("政治面貌"),
+        max_length=20,
+        choices=PoliticalStatus.choices,
+        default=PoliticalStatus.MASSES,
+    )
+    active_from = models.DateField(_("入职日期"), null=True, blank=True)
+    left_on = models.DateField(_("离职日期"), null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="person",
+        verbose_name=_("登录账号"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["unit__path", "id"]
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
+        indexes = [models.Index(fields=["unit", "left_on"], name="person_unit_left")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_party_member(self) -> bool:
+        return self.political_status in {
+            PoliticalStatus.CPC_MEMBER,
+            PoliticalStatus.CPC_PROBATIONARY,
+        }
+
+    def is_active_on(self, day: date) -> bool:
+        return (self.active_from is None or self.active_from <= day) and (
+            self.left_on is None or self.left_on > day
+        )
+
+
+class Relation(models.TextChoices):
+    SPOUSE = "spouse", _("配偶")
+    FATHER = "father", _("父亲")
+    MOTHER = "mother", _("母亲")
+    CHILD = "child", _("子女")
+    PARENT_IN_LAW = "parent_in_law", _("岳父母/公婆")
+    GRANDPARENT = "grandparent", _("祖父母/外祖父母")
+    SIBLING = "sibling", _("兄弟姐妹")
+    OTHER_RELATIVE = "other_relative", _("其他亲属")
+    CO_RESIDENT = "co_resident", _("同住人（非亲属）")
+
+
+class FamilyMember(models.Model):
+    """A family member or co-resident whose health the staff member reports daily."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="family", verbose_name=_("职工")
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    relation = models.CharField(_("关系"), max_length=20, choices=Relation.choices)
+    lives_with = models.BooleanField(_("是否同住"), default=True)
+    birth_year = models.PositiveSmallIntegerField(_("出生年份"), null=True, blank=True)
+    mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["person_id", "id"]
+        verbose_name = _("家庭成员")
+        verbose_name_plural = _("家庭成员")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_relation_display()}）"

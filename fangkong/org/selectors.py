@@ -1,0 +1,202 @@
+"""Reads of the org tree, always narrowed to what the acting user may see.
+
+A user's grants come from three places: explicit role assignments (admin, coordinator, duty
+officer, auditor), the units that name their Person as liaison or first responsible person, and
+their own Person (staff: self and family). Each grant covers a unit's subtree; a scope check
+compares the grant's unit with the ancestors written in the target's path, so it needs no query
+once the grants are loaded (one query per request, cached on the user object).
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from fangkong.org.models import (
+    FamilyMember,
+    OrgUnit,
+    Person,
+    ReportingLine,
+    ancestor_ids,
+    subtree_bounds,
+)
+
+CAP_UNITS_VIEW = "units.view"
+CAP_PEOPLE_VIEW = "people.view"
+CAP_PEOPLE_UNMASK = "people.unmask"
+CAP_HEALTH_VIEW = "health.view"
+CAP_ROSTER_MANAGE = "roster.manage"
+CAP_AUDIT_VIEW = "audit.view"
+CAP_USERS_MANAGE = "users.manage"
+CAP_CHASE = "chase"
+CAP_REPORT = "report"
+CAP_DUTY = "duty"
+
+ROLE_LIAISON = "liaison"
+ROLE_LEADER = "leader"
+
+# What each role may do inside the subtree it is granted. Admin holds every capability globally.
+ROLE_CAPS: dict[str, frozenset[str]] = {
+    "coordinator": frozenset(
+        {CAP_UNITS_VIEW, CAP_PEOPLE_VIEW, CAP_HEALTH_VIEW, CAP_ROSTER_MANAGE, CAP_CHASE}
+    ),
+    ROLE_LEADER: frozenset({CAP_UNITS_VIEW, CAP_PEOPLE_VIEW, CAP_HEALTH_VIEW}),
+    ROLE_LIAISON: frozenset(
+        {
+            CAP_UNITS_VIEW,
+            CAP_PEOPLE_VIEW,
+            CAP_PEOPLE_UNMASK,
+            CAP_HEALTH_VIEW,
+            CAP_REPORT,
+            CAP_ROSTER_MANAGE,
+        }
+    ),
+    "duty_officer": frozenset({CAP_UNITS_VIEW, CAP_DUTY}),
+    "auditor": frozenset(),
+}
+ALL_CAPS = frozenset().union(*ROLE_CAPS.values(), {CAP_AUDIT_VIEW, CAP_USERS_MANAGE})
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role held over the subtree rooted at `unit_id` (None: everywhere)."""
+
+    role: str
+    unit_id: int | None
+    path: str | None
+    unit_name: str = ""
+
+    @property
+    def caps(self) -> frozenset[str]:
+        return ALL_CAPS if self.role == "admin" else ROLE_CAPS.get(self.role, frozenset())
+
+
+def grants(user) -> tuple[Grant, ...]:
+    """All grants of a user, loaded once per user object."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ()
+    cached = getattr(user, "_fk_grants", None)
+    if cached is not None:
+        return cached
+    from fangkong.accounts.models import RoleAssignment
+
+    result = [
+        Grant(
+            ra.role,
+            ra.unit_id,
+            ra.unit.path if ra.unit_id else None,
+            ra.unit.name if ra.unit_id else "",
+        )
+        for ra in RoleAssignment.objects.filter(user=user).select_related("unit")
+    ]
+    if user.is_superuser:
+        result.append(Grant("admin", None, None))
+    for unit_id, path, name, fr_user, li_user in OrgUnit.objects.filter(
+        Q(liaisons__user=user) | Q(first_responsible__user=user)
+    ).values_list("id", "path", "name", "first_responsible__user", "liaisons__user"):
+        if fr_user == user.pk:
+            result.append(Grant(ROLE_LEADER, unit_id, path, name))
+        if li_user == user.pk:
+            result.append(Grant(ROLE_LIAISON, unit_id, path, name))
+    user._fk_grants = tuple(dict.fromkeys(result))
+    return user._fk_grants
+
+
+def has_global(user, cap: str) -> bool:
+    return any(g.unit_id is None and cap in g.caps for g in grants(user))
+
+
+def can(user, cap: str, unit: OrgUnit) -> bool:
+    """True when one of the user's grants with `cap` covers `unit` (no query once grants are loaded)."""
+    ancestors = None
+    for g in grants(user):
+        if cap not in g.caps:
+            continue
+        if g.unit_id is None:
+            return True
+        if ancestors is None:
+            ancestors = set(ancestor_ids(unit.path))
+        if g.unit_id in ancestors:
+            return True
+    return False
+
+
+def scope_q(user, cap: str, prefix: str = "") -> Q | None:
+    """A filter on `<prefix>path` for every subtree the user holds `cap` over; None means no limit."""
+    q = Q(pk__in=[])
+    for g in grants(user):
+        if cap not in g.caps:
+            continue
+        if g.unit_id is None:
+            return None
+        low, high = subtree_bounds(g.path)
+        q |= Q(**{f"{prefix}path__gte": low, f"{prefix}path__lt": high})
+    return q
+
+
+def units_for(user, cap: str = CAP_UNITS_VIEW) -> QuerySet[OrgUnit]:
+    """Units the user may see with `cap`: the union of their granted subtrees."""
+    if not grants(user):
+        return OrgUnit.objects.none()
+    q = scope_q(user, cap)
+    return OrgUnit.objects.all() if q is None else OrgUnit.objects.filter(q)
+
+
+def people_for(user, cap: str = CAP_PEOPLE_VIEW, *, include_self: bool = True) -> QuerySet[Person]:
+    """People the user may see with `cap`; staff always see themselves."""
+    if user is None or not user.is_authenticated:
+        return Person.objects.none()
+    q = scope_q(user, cap, prefix="unit__")
+    if q is None:
+        return Person.objects.all()
+    if include_self and cap in {CAP_PEOPLE_VIEW, CAP_HEALTH_VIEW}:
+        q |= Q(user=user)
+    return Person.objects.filter(q)
+
+
+def family_for(user, cap: str = CAP_PEOPLE_VIEW) -> QuerySet[FamilyMember]:
+    return FamilyMember.objects.filter(person__in=people_for(user, cap))
+
+
+def reporting_lines_for(user) -> QuerySet[ReportingLine]:
+    """Extra reporting lines whose reporting unit or superior the user can see."""
+    units = units_for(user)
+    return ReportingLine.objects.filter(Q(unit__in=units) | Q(superior__in=units))
+
+
+def get_unit_for(user, code: str, cap: str = CAP_UNITS_VIEW) -> OrgUnit:
+    """The one way to look up a unit: 404 when it does not exist or is not the user's."""
+    unit = (
+        OrgUnit.objects.select_related("level", "parent", "first_responsible")
+        .filter(code=code)
+        .first()
+    )
+    if unit is None or not can(user, cap, unit):
+        raise Http404("no such unit")
+    return unit
+
+
+def get_person_for(user, person_id: int, cap: str = CAP_PEOPLE_VIEW) -> Person:
+    """The one way to look up a person: 404 when missing or outside the user's scope."""
+    person = (
+        people_for(user, cap).select_related("unit", "rank", "user").filter(pk=person_id).first()
+    )
+    if person is None:
+        raise Http404("no such person")
+    return person
+
+
+def children_of(user, unit: OrgUnit) -> QuerySet[OrgUnit]:
+    return units_for(user).filter(parent=unit).select_related("level", "first_responsible")
+
+
+def root_units_for(user) -> list[OrgUnit]:
+    """The top-most units the user can see (roots of their granted subtrees)."""
+    if has_global(user, CAP_UNITS_VIEW):
+        return list(OrgUnit.objects.filter(parent__isnull=True).select_related("level"))
+    granted = {g.unit_id for g in grants(user) if g.unit_id and CAP_UNITS_VIEW in g.caps}
+    units = list(OrgUnit.objects.filter(pk__in=granted).select_related("level"))
+    # Drop grants nested inside another grant of the same user.
+    paths = sorted(u.path for u in units)
+    tops = {p for p in paths if not any(p != q and p.startswith(q) for q in paths)}
+    return [u for u in sorted(units, key=lambda u: u.path) if u.path in tops]

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from fangkong.org import roster_views, views
+
+app_name = "org"
+urlpatterns = [
+    path("", views.tree, name="tree"),
+    path("units/<str:code>/", views.unit_detail, name="unit"),
+    path("people/<int:person_id>/", views.person_detail, name="person"),
+    path(
+        "people/<int:person_id>/reveal/<str:field>/",
+        views.person_reveal,
+        name="person_reveal",
+    ),
+    path("roster/import/", roster_views.roster_import, name="roster_import"),
+    path("roster/import/<int:upload_id>/", roster_views.roster_preview, name="roster_preview"),
+    path("roster/export/", roster_views.roster_export, name="roster_export"),
+]

@@ -1,0 +1,23 @@
+"""Shared fixtures: the small world of tests/world.py and logged-in clients per persona."""
+
+import pytest
+from django.test import Client
+
+from tests.world import build_world
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def client_for(world):
+    """client_for("city_coord") → a Django test client logged in as that persona."""
+
+    def make(key: str) -> Client:
+        c = Client()
+        c.force_login(world.users[key])
+        return c
+
+    return make
