@@ -21,3 +21,10 @@ def client_for(world):
         return c
 
     return make
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Password hashing dominates fixture time; tests do not need a slow hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

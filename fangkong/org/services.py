@@ -207,7 +207,9 @@ def person_create(
 @transaction.atomic
 def person_update(*, actor, person: Person, id_number: str | None = None, **fields) -> Person:
     """Change a staff member's record; only changed fields reach the audit trail."""
-    person = Person.objects.select_for_update().select_related("unit", "rank").get(pk=person.pk)
+    person = (
+        Person.objects.select_for_update(of=("self",)).select_related("unit", "rank").get(pk=person.pk)
+    )
     before = person_snapshot(person)
     for key, value in fields.items():
         setattr(person, key, value)

@@ -1,0 +1,234 @@
+"""Persona tests: every URL and API endpoint, tried against other units' objects.
+
+`PAGE_CASES` and `API_CASES` must cover every pattern in the URL conf and every operation in
+the OpenAPI schema; `test_every_url_has_a_scope_case` and `test_every_api_operation_has_a_scope_case`
+fail when a new endpoint arrives without one.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from fangkong.api import api
+from tests.world import World
+
+# URL names that need no scope test, and why.
+EXEMPT = {
+    "accounts:login": "public sign-in form",
+    "accounts:logout": "ends the caller's own session",
+    "set_language": "stores the caller's own language choice",
+    "api:openapi-json": "schema of the API, no data",
+    "api:openapi-view": "interactive API docs, no data",
+}
+EXEMPT_PREFIXES = {"admin:": "Django admin: staff flag only; no persona has it"}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # URL name, or "METHOD /api/path/template" for API operations
+    persona: str
+    path: Callable[[World], str]
+    status: int
+    method: str = "get"
+    absent: tuple[str, ...] = ()  # strings that must not appear in the response
+
+
+def u(name, *args, query=""):
+    return lambda w: reverse(name, args=[a(w) if callable(a) else a for a in args]) + query
+
+
+def unit_code(key):
+    return lambda w: w.units[key].code
+
+
+def person_id(key):
+    return lambda w: w.people[key].pk
+
+
+PAGE_CASES = [
+    Case("home", p, u("home"), 200)
+    for p in ["admin", "prov_coord", "city_coord", "county_liaison", "leader", "staff", "outsider"]
+] + [
+    Case("accounts:password_change", "staff", u("accounts:password_change"), 200),
+    Case("accounts:tokens", "staff", u("accounts:tokens"), 200),
+    Case("accounts:token_revoke", "city_coord", lambda w: reverse(
+        "accounts:token_revoke", args=[w.tokens["outsider"].pk]), 404, "post"),
+    Case("accounts:token_revoke", "outsider", lambda w: reverse(
+        "accounts:token_revoke", args=[w.tokens["outsider"].pk]), 302, "post"),
+    Case("accounts:users", "admin", u("accounts:users"), 200),
+    *[Case("accounts:users", p, u("accounts:users"), 404)
+      for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]],
+    Case("accounts:user_reset", "admin", lambda w: reverse(
+        "accounts:user_reset", args=[w.users["staff"].pk]), 200, "post"),
+    *[Case("accounts:user_reset", p, lambda w: reverse(
+        "accounts:user_reset", args=[w.users["staff"].pk]), 404, "post")
+      for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]],
+    Case("org:tree", "city_coord", u("org:tree"), 302),
+    Case("org:tree", "admin", u("org:tree"), 200),
+    Case("org:tree", "staff", u("org:tree"), 200, absent=("孝感",)),
+    # Units: own subtree visible, a sibling city's not.
+    Case("org:unit", "prov_coord", u("org:unit", unit_code("XG-XN")), 200),
+    Case("org:unit", "city_coord", u("org:unit", unit_code("HG-HZ")), 200, absent=("孝感",)),
+    Case("org:unit", "city_coord", u("org:unit", unit_code("XG-XN")), 404),
+    Case("org:unit", "city_coord", u("org:unit", unit_code("HB")), 404),
+    Case("org:unit", "county_liaison", u("org:unit", unit_code("HG-HZ-ZH")), 200),
+    Case("org:unit", "county_liaison", u("org:unit", unit_code("HG-MC")), 404),
+    Case("org:unit", "staff", u("org:unit", unit_code("HG-HZ-ZH")), 404),
+    Case("org:unit", "outsider", u("org:unit", unit_code("HG-HZ")), 404),
+    Case("org:unit", "outsider", u("org:unit", unit_code("XG-XN")), 200, absent=("黄冈",)),
+    # People.
+    Case("org:person", "prov_coord", u("org:person", person_id("xn_clerk")), 200),
+    Case("org:person", "city_coord", u("org:person", person_id("staff")), 200),
+    Case("org:person", "city_coord", u("org:person", person_id("xn_clerk")), 404),
+    Case("org:person", "county_liaison", u("org:person", person_id("staff")), 200),
+    Case("org:person", "county_liaison", u("org:person", person_id("mc_clerk")), 404),
+    Case("org:person", "staff", u("org:person", person_id("staff")), 200),
+    Case("org:person", "staff", u("org:person", person_id("county_liaison")), 404),
+    Case("org:person", "outsider", u("org:person", person_id("staff")), 404),
+    Case("org:person", "outsider", u("org:person", person_id("xn_clerk")), 200),
+    # Unmasking: only the person themself and liaisons/admins above them.
+    Case("org:person_reveal", "county_liaison",
+         u("org:person_reveal", person_id("staff"), "id_number"), 200, "post"),
+    Case("org:person_reveal", "staff", u("org:person_reveal", person_id("staff"), "mobile"), 200,
+         "post"),
+    Case("org:person_reveal", "city_coord",
+         u("org:person_reveal", person_id("staff"), "id_number"), 404, "post"),
+    Case("org:person_reveal", "outsider",
+         u("org:person_reveal", person_id("staff"), "id_number"), 404, "post"),
+    Case("org:person_reveal", "county_liaison",
+         u("org:person_reveal", person_id("mc_clerk"), "mobile"), 404, "post"),
+    Case("org:person_reveal", "admin",
+         u("org:person_reveal", person_id("staff"), "secret"), 404, "post"),
+    # Audit trail: administrators only.
+    Case("audit:events", "admin", u("audit:events"), 200),
+    *[Case("audit:events", p, u("audit:events"), 404)
+      for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]],
+    # Roster: import page, another user's upload, export of another unit.
+    Case("org:roster_import", "city_coord", u("org:roster_import"), 200),
+    Case("org:roster_import", "staff", u("org:roster_import"), 404),
+    Case("org:roster_preview", "outsider", lambda w: reverse(
+        "org:roster_preview", args=[w.uploads["city_coord"].pk]), 404),
+    Case("org:roster_preview", "city_coord", lambda w: reverse(
+        "org:roster_preview", args=[w.uploads["city_coord"].pk]), 200),
+    Case("org:roster_export", "city_coord", u("org:roster_export", query="?unit=HG"), 200),
+    Case("org:roster_export", "city_coord", u("org:roster_export", query="?unit=XG"), 404),
+    Case("org:roster_export", "outsider", u("org:roster_export", query="?unit=HG-HZ"), 404),
+    Case("org:roster_export", "staff", u("org:roster_export", query="?unit=HG-HZ-ZH"), 404),
+]
+
+API_CASES = [
+    Case("GET /api/v1/me", p, lambda w: "/api/v1/me", 200)
+    for p in ["admin", "prov_coord", "city_coord", "county_liaison", "staff", "outsider"]
+] + [
+    Case("GET /api/v1/units", "city_coord", lambda w: "/api/v1/units", 200, absent=("XG",)),
+    Case("GET /api/v1/units", "staff", lambda w: "/api/v1/units", 200, absent=("HG-HZ",)),
+    Case("GET /api/v1/units", "city_coord", lambda w: "/api/v1/units?parent=XG", 404),
+    Case("GET /api/v1/units/{code}", "city_coord", lambda w: "/api/v1/units/XG-XN", 404),
+    Case("GET /api/v1/units/{code}", "outsider", lambda w: "/api/v1/units/HG", 404),
+    Case("GET /api/v1/units/{code}", "prov_coord", lambda w: "/api/v1/units/XG-XN", 200),
+    Case("GET /api/v1/units/{code}/people", "city_coord", lambda w: "/api/v1/units/XG-XN/people",
+         404),
+    Case("GET /api/v1/units/{code}/people", "county_liaison",
+         lambda w: "/api/v1/units/HG-HZ-ZH/people", 200),
+    Case("GET /api/v1/units/{code}/people", "staff", lambda w: "/api/v1/units/HG-HZ-ZH/people",
+         404),
+    Case("GET /api/v1/people/{person_id}", "city_coord",
+         lambda w: f"/api/v1/people/{w.people['xn_clerk'].pk}", 404),
+    Case("GET /api/v1/people/{person_id}", "outsider",
+         lambda w: f"/api/v1/people/{w.people['staff'].pk}", 404),
+    Case("GET /api/v1/people/{person_id}", "staff",
+         lambda w: f"/api/v1/people/{w.people['county_liaison'].pk}", 404),
+    Case("GET /api/v1/people/{person_id}", "staff",
+         lambda w: f"/api/v1/people/{w.people['staff'].pk}", 200),
+]
+
+
+def _all_url_names(resolver=None, namespace="") -> set[str]:
+    names = set()
+    for p in (resolver or get_resolver()).url_patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            names |= _all_url_names(p, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(namespace + p.name)
+    return names
+
+
+def test_every_url_has_a_scope_case():
+    covered = {c.name for c in PAGE_CASES}
+    missing = {
+        n for n in _all_url_names()
+        if n not in covered and n not in EXEMPT and not n.startswith(tuple(EXEMPT_PREFIXES))
+        and not n.startswith("api:")
+    }
+    assert not missing, f"URL patterns without a scope test: {sorted(missing)}"
+
+
+def test_every_api_operation_has_a_scope_case():
+    schema = api.get_openapi_schema()
+    operations = {
+        f"{method.upper()} {path}" for path, ops in schema["paths"].items() for method in ops
+    }
+    covered = {c.name for c in API_CASES}
+    assert operations - covered == set(), f"API operations without a scope test: {operations - covered}"
+    # Every operation requires authentication.
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            assert op.get("security"), f"{method} {path} is open to anonymous callers"
+
+
+@pytest.fixture
+def scoped_world(world, client_for):
+    from fangkong.accounts import services as account_services
+    from fangkong.org.models import RosterUpload
+
+    world.tokens = {}
+    world.tokens["outsider"], _ = account_services.token_create(
+        actor=world.users["outsider"], user=world.users["outsider"], name="script")
+    world.uploads = {
+        "city_coord": RosterUpload.objects.create(
+            uploaded_by=world.users["city_coord"], original_name="x.csv", content=b"a,b\n",
+            sha256="0" * 64,
+        )
+    }
+    return world
+
+
+def _request(client, case: Case, world):
+    path = case.path(world)
+    return client.post(path) if case.method == "post" else client.get(path)
+
+
+@pytest.mark.parametrize("case", PAGE_CASES, ids=lambda c: f"{c.name}-{c.persona}-{c.status}")
+def test_page_scope(case, scoped_world, client_for):
+    r = _request(client_for(case.persona), case, scoped_world)
+    assert r.status_code == case.status
+    body = r.content.decode(errors="replace") if r.get("Content-Type", "").startswith("text") else ""
+    for text in case.absent:
+        assert text not in body
+
+
+@pytest.mark.parametrize("case", API_CASES, ids=lambda c: f"{c.name}-{c.persona}-{c.status}")
+def test_api_scope(case, scoped_world, client_for):
+    r = _request(client_for(case.persona), case, scoped_world)
+    assert r.status_code == case.status, r.content
+    for text in case.absent:
+        assert f'"{text}"' not in r.content.decode()
+
+
+def test_not_yours_and_missing_answer_alike(world, client_for):
+    c = client_for("city_coord")
+    foreign, missing = c.get("/org/units/XG-XN/"), c.get("/org/units/NO-SUCH/")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.content == missing.content
+    foreign = c.get(f"/api/v1/people/{world.people['xn_clerk'].pk}")
+    missing = c.get("/api/v1/people/999999")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json()
+
+
+def test_anonymous_gets_nothing(world, client):
+    assert client.get("/api/v1/units").status_code == 401
+    assert client.get(f"/org/people/{world.people['staff'].pk}/").status_code == 302
