@@ -38,15 +38,39 @@ def unauthorized(request, exc):
     return api.create_response(request, {"detail": _("未登录或令牌无效。")}, status=401)
 
 
+# Pydantic's messages are English; the callers are not. Map the common kinds to plain Chinese.
+_MESSAGES = {
+    "missing": "必填项，请填写。",
+    "bool_parsing": "应为 true 或 false。",
+    "bool_type": "应为 true 或 false。",
+    "int_parsing": "应为整数。",
+    "int_type": "应为整数。",
+    "float_parsing": "应为数字。",
+    "date_parsing": "日期格式应为 YYYY-MM-DD。",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD。",
+    "list_type": "应为列表。",
+    "string_type": "应为文本。",
+    "json_invalid": "请求体不是有效的 JSON。",
+}
+
+
 @api.exception_handler(ValidationError)
 def invalid(request, exc):
+    errors: dict[str, list[str]] = {}
+    for e in exc.errors:
+        loc = [str(p) for p in e.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        errors.setdefault(".".join(loc) or "__all__", []).append(
+            _(_MESSAGES.get(e.get("type", ""), "格式不正确。"))
+        )
     return api.create_response(
-        request, {"detail": _("请求参数有误。"), "errors": exc.errors}, status=422
+        request, {"detail": _("请求参数有误，请按提示修改。"), "errors": errors}, status=422
     )
 
 
 from fangkong.accounts.api import router as accounts_router  # noqa: E402
+from fangkong.health.api import router as health_router  # noqa: E402
 from fangkong.org.api import router as org_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/", org_router)
+api.add_router("/", health_router)

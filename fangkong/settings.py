@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "fangkong.accounts",
     "fangkong.audit",
     "fangkong.org",
+    "fangkong.health",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,12 @@ HUEY["immediate"] = envbool("HUEY_IMMEDIATE", False)
 HUEY["consumer"] = {"workers": 2, "worker_type": "thread"}
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Check-ins lock this many minutes after the start of their day (1440 = midnight); afterwards
+# only a liaison can correct them, with a reason.
+CHECKIN_LOCK_AFTER_MINUTES = envint("CHECKIN_LOCK_AFTER_MINUTES", 24 * 60)
+# Individual check-ins older than this are purged (`manage.py purge_checkins`); totals are kept.
+HEALTH_RETENTION_DAYS = envint("HEALTH_RETENTION_DAYS", 180)
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.shortcuts import render
 
+from fangkong.health.selectors import household_today
+from fangkong.lib import clock
 from fangkong.org import selectors
 
 
@@ -29,6 +31,11 @@ def home(request):
                 }
             )
     family_count = person.family.count() if person else 0
+    checkin = None
+    if person is not None:
+        done = household_today(person, clock.today())
+        checkin = {"done": len(done), "total": family_count + 1}
+    health_units = [g for g in my_grants if g.unit_id and selectors.CAP_HEALTH_VIEW in g.caps]
     return render(
         request,
         "home.html",
@@ -37,5 +44,7 @@ def home(request):
             "grants": my_grants,
             "tasks": tasks,
             "family_count": family_count,
+            "checkin": checkin,
+            "health_units": health_units,
         },
     )

@@ -28,3 +28,12 @@ def pytest_configure(config):
 
     # Password hashing dominates fixture time; tests do not need a slow hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def clock():
+    """A frozen server clock the test can move; released afterwards."""
+    from fangkong.lib import clock as server_clock
+
+    yield server_clock
+    server_clock.freeze(None)

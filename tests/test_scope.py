@@ -33,6 +33,7 @@ class Case:
     status: int
     method: str = "get"
     absent: tuple[str, ...] = ()  # strings that must not appear in the response
+    data: dict | None = None  # JSON body for API posts
 
 
 def u(name, *args, query=""):
@@ -53,18 +54,42 @@ PAGE_CASES = [
 ] + [
     Case("accounts:password_change", "staff", u("accounts:password_change"), 200),
     Case("accounts:tokens", "staff", u("accounts:tokens"), 200),
-    Case("accounts:token_revoke", "city_coord", lambda w: reverse(
-        "accounts:token_revoke", args=[w.tokens["outsider"].pk]), 404, "post"),
-    Case("accounts:token_revoke", "outsider", lambda w: reverse(
-        "accounts:token_revoke", args=[w.tokens["outsider"].pk]), 302, "post"),
+    Case(
+        "accounts:token_revoke",
+        "city_coord",
+        lambda w: reverse("accounts:token_revoke", args=[w.tokens["outsider"].pk]),
+        404,
+        "post",
+    ),
+    Case(
+        "accounts:token_revoke",
+        "outsider",
+        lambda w: reverse("accounts:token_revoke", args=[w.tokens["outsider"].pk]),
+        302,
+        "post",
+    ),
     Case("accounts:users", "admin", u("accounts:users"), 200),
-    *[Case("accounts:users", p, u("accounts:users"), 404)
-      for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]],
-    Case("accounts:user_reset", "admin", lambda w: reverse(
-        "accounts:user_reset", args=[w.users["staff"].pk]), 200, "post"),
-    *[Case("accounts:user_reset", p, lambda w: reverse(
-        "accounts:user_reset", args=[w.users["staff"].pk]), 404, "post")
-      for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]],
+    *[
+        Case("accounts:users", p, u("accounts:users"), 404)
+        for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]
+    ],
+    Case(
+        "accounts:user_reset",
+        "admin",
+        lambda w: reverse("accounts:user_reset", args=[w.users["staff"].pk]),
+        200,
+        "post",
+    ),
+    *[
+        Case(
+            "accounts:user_reset",
+            p,
+            lambda w: reverse("accounts:user_reset", args=[w.users["staff"].pk]),
+            404,
+            "post",
+        )
+        for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]
+    ],
     Case("org:tree", "city_coord", u("org:tree"), 302),
     Case("org:tree", "admin", u("org:tree"), 200),
     Case("org:tree", "staff", u("org:tree"), 200, absent=("孝感",)),
@@ -89,33 +114,171 @@ PAGE_CASES = [
     Case("org:person", "outsider", u("org:person", person_id("staff")), 404),
     Case("org:person", "outsider", u("org:person", person_id("xn_clerk")), 200),
     # Unmasking: only the person themself and liaisons/admins above them.
-    Case("org:person_reveal", "county_liaison",
-         u("org:person_reveal", person_id("staff"), "id_number"), 200, "post"),
-    Case("org:person_reveal", "staff", u("org:person_reveal", person_id("staff"), "mobile"), 200,
-         "post"),
-    Case("org:person_reveal", "city_coord",
-         u("org:person_reveal", person_id("staff"), "id_number"), 404, "post"),
-    Case("org:person_reveal", "outsider",
-         u("org:person_reveal", person_id("staff"), "id_number"), 404, "post"),
-    Case("org:person_reveal", "county_liaison",
-         u("org:person_reveal", person_id("mc_clerk"), "mobile"), 404, "post"),
-    Case("org:person_reveal", "admin",
-         u("org:person_reveal", person_id("staff"), "secret"), 404, "post"),
+    Case(
+        "org:person_reveal",
+        "county_liaison",
+        u("org:person_reveal", person_id("staff"), "id_number"),
+        200,
+        "post",
+    ),
+    Case(
+        "org:person_reveal",
+        "staff",
+        u("org:person_reveal", person_id("staff"), "mobile"),
+        200,
+        "post",
+    ),
+    Case(
+        "org:person_reveal",
+        "city_coord",
+        u("org:person_reveal", person_id("staff"), "id_number"),
+        404,
+        "post",
+    ),
+    Case(
+        "org:person_reveal",
+        "outsider",
+        u("org:person_reveal", person_id("staff"), "id_number"),
+        404,
+        "post",
+    ),
+    Case(
+        "org:person_reveal",
+        "county_liaison",
+        u("org:person_reveal", person_id("mc_clerk"), "mobile"),
+        404,
+        "post",
+    ),
+    Case(
+        "org:person_reveal",
+        "admin",
+        u("org:person_reveal", person_id("staff"), "secret"),
+        404,
+        "post",
+    ),
     # Audit trail: administrators only.
     Case("audit:events", "admin", u("audit:events"), 200),
-    *[Case("audit:events", p, u("audit:events"), 404)
-      for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]],
+    *[
+        Case("audit:events", p, u("audit:events"), 404)
+        for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]
+    ],
     # Roster: import page, another user's upload, export of another unit.
     Case("org:roster_import", "city_coord", u("org:roster_import"), 200),
     Case("org:roster_import", "staff", u("org:roster_import"), 404),
-    Case("org:roster_preview", "outsider", lambda w: reverse(
-        "org:roster_preview", args=[w.uploads["city_coord"].pk]), 404),
-    Case("org:roster_preview", "city_coord", lambda w: reverse(
-        "org:roster_preview", args=[w.uploads["city_coord"].pk]), 200),
+    Case(
+        "org:roster_preview",
+        "outsider",
+        lambda w: reverse("org:roster_preview", args=[w.uploads["city_coord"].pk]),
+        404,
+    ),
+    Case(
+        "org:roster_preview",
+        "city_coord",
+        lambda w: reverse("org:roster_preview", args=[w.uploads["city_coord"].pk]),
+        200,
+    ),
     Case("org:roster_export", "city_coord", u("org:roster_export", query="?unit=HG"), 200),
     Case("org:roster_export", "city_coord", u("org:roster_export", query="?unit=XG"), 404),
     Case("org:roster_export", "outsider", u("org:roster_export", query="?unit=HG-HZ"), 404),
     Case("org:roster_export", "staff", u("org:roster_export", query="?unit=HG-HZ-ZH"), 404),
+    # Health: individuals' check-ins are for the person, their unit's liaison and leader, and
+    # coordinators above; proxy entry and corrections for liaisons only.
+    Case("health:checkin", "staff", u("health:checkin"), 200),
+    Case("health:checkin", "admin", u("health:checkin"), 404),
+    Case(
+        "health:checkin_proxy", "county_liaison", u("health:checkin_proxy", person_id("staff")), 200
+    ),
+    Case("health:checkin_proxy", "city_coord", u("health:checkin_proxy", person_id("staff")), 404),
+    Case("health:checkin_proxy", "outsider", u("health:checkin_proxy", person_id("staff")), 404),
+    Case(
+        "health:checkin_proxy",
+        "county_liaison",
+        u("health:checkin_proxy", person_id("mc_clerk")),
+        404,
+    ),
+    Case(
+        "health:checkin_proxy", "staff", u("health:checkin_proxy", person_id("county_liaison")), 404
+    ),
+    Case("health:history", "staff", u("health:history"), 200),
+    Case(
+        "health:checkin_detail",
+        "city_coord",
+        lambda w: reverse("health:checkin_detail", args=[w.checkins["staff"].pk]),
+        200,
+    ),
+    Case(
+        "health:checkin_detail",
+        "leader",
+        lambda w: reverse("health:checkin_detail", args=[w.checkins["staff"].pk]),
+        200,
+    ),
+    Case(
+        "health:checkin_detail",
+        "outsider",
+        lambda w: reverse("health:checkin_detail", args=[w.checkins["staff"].pk]),
+        404,
+    ),
+    Case(
+        "health:checkin_detail",
+        "county_liaison",
+        lambda w: reverse("health:checkin_detail", args=[w.checkins["xn_clerk"].pk]),
+        404,
+    ),
+    Case(
+        "health:checkin_detail",
+        "staff",
+        lambda w: reverse("health:checkin_detail", args=[w.checkins["xn_clerk"].pk]),
+        404,
+    ),
+    Case(
+        "health:unit_day",
+        "city_coord",
+        u("health:unit_day", unit_code("HG-HZ")),
+        200,
+        absent=("孙丽",),
+    ),
+    Case("health:unit_day", "city_coord", u("health:unit_day", unit_code("XG-XN")), 404),
+    Case("health:unit_day", "staff", u("health:unit_day", unit_code("HG-HZ-ZH")), 404),
+    Case("health:unit_day", "outsider", u("health:unit_day", unit_code("HG-HZ")), 404),
+    Case(
+        "health:unit_day_chase",
+        "county_liaison",
+        u("health:unit_day_chase", unit_code("HG-HZ")),
+        200,
+    ),
+    Case("health:unit_day_chase", "outsider", u("health:unit_day_chase", unit_code("HG-HZ")), 404),
+    Case(
+        "health:unit_day_export",
+        "county_liaison",
+        u("health:unit_day_export", unit_code("HG-HZ")),
+        200,
+    ),
+    Case("health:unit_day_export", "city_coord", u("health:unit_day_export", unit_code("XG")), 404),
+    Case(
+        "health:unit_day_export", "staff", u("health:unit_day_export", unit_code("HG-HZ-ZH")), 404
+    ),
+    Case("health:cases", "outsider", u("health:cases"), 200, absent=("张伟",)),
+    Case("health:cases", "city_coord", u("health:cases"), 200, absent=("孙丽",)),
+    Case(
+        "health:case",
+        "city_coord",
+        lambda w: reverse("health:case", args=[w.cases["staff"].pk]),
+        200,
+    ),
+    Case(
+        "health:case", "outsider", lambda w: reverse("health:case", args=[w.cases["staff"].pk]), 404
+    ),
+    Case(
+        "health:case",
+        "county_liaison",
+        lambda w: reverse("health:case", args=[w.cases["xn_clerk"].pk]),
+        404,
+    ),
+    Case(
+        "health:exemption_add", "county_liaison", u("health:exemption_add", person_id("staff")), 200
+    ),
+    Case("health:exemption_add", "city_coord", u("health:exemption_add", person_id("staff")), 404),
+    Case("health:exemption_add", "outsider", u("health:exemption_add", person_id("xn_clerk")), 404),
 ]
 
 API_CASES = [
@@ -128,20 +291,82 @@ API_CASES = [
     Case("GET /api/v1/units/{code}", "city_coord", lambda w: "/api/v1/units/XG-XN", 404),
     Case("GET /api/v1/units/{code}", "outsider", lambda w: "/api/v1/units/HG", 404),
     Case("GET /api/v1/units/{code}", "prov_coord", lambda w: "/api/v1/units/XG-XN", 200),
-    Case("GET /api/v1/units/{code}/people", "city_coord", lambda w: "/api/v1/units/XG-XN/people",
-         404),
-    Case("GET /api/v1/units/{code}/people", "county_liaison",
-         lambda w: "/api/v1/units/HG-HZ-ZH/people", 200),
-    Case("GET /api/v1/units/{code}/people", "staff", lambda w: "/api/v1/units/HG-HZ-ZH/people",
-         404),
-    Case("GET /api/v1/people/{person_id}", "city_coord",
-         lambda w: f"/api/v1/people/{w.people['xn_clerk'].pk}", 404),
-    Case("GET /api/v1/people/{person_id}", "outsider",
-         lambda w: f"/api/v1/people/{w.people['staff'].pk}", 404),
-    Case("GET /api/v1/people/{person_id}", "staff",
-         lambda w: f"/api/v1/people/{w.people['county_liaison'].pk}", 404),
-    Case("GET /api/v1/people/{person_id}", "staff",
-         lambda w: f"/api/v1/people/{w.people['staff'].pk}", 200),
+    Case(
+        "GET /api/v1/units/{code}/people", "city_coord", lambda w: "/api/v1/units/XG-XN/people", 404
+    ),
+    Case(
+        "GET /api/v1/units/{code}/people",
+        "county_liaison",
+        lambda w: "/api/v1/units/HG-HZ-ZH/people",
+        200,
+    ),
+    Case(
+        "GET /api/v1/units/{code}/people", "staff", lambda w: "/api/v1/units/HG-HZ-ZH/people", 404
+    ),
+    Case(
+        "GET /api/v1/people/{person_id}",
+        "city_coord",
+        lambda w: f"/api/v1/people/{w.people['xn_clerk'].pk}",
+        404,
+    ),
+    Case(
+        "GET /api/v1/people/{person_id}",
+        "outsider",
+        lambda w: f"/api/v1/people/{w.people['staff'].pk}",
+        404,
+    ),
+    Case(
+        "GET /api/v1/people/{person_id}",
+        "staff",
+        lambda w: f"/api/v1/people/{w.people['county_liaison'].pk}",
+        404,
+    ),
+    Case(
+        "GET /api/v1/people/{person_id}",
+        "staff",
+        lambda w: f"/api/v1/people/{w.people['staff'].pk}",
+        200,
+    ),
+    Case(
+        "POST /api/v1/checkins",
+        "staff",
+        lambda w: "/api/v1/checkins",
+        200,
+        "post",
+        data={"attested": True, "subjects": [{"temperature": 36.5, "work_mode": "on_site"}]},
+    ),
+    Case(
+        "POST /api/v1/checkins", "outsider", lambda w: "/api/v1/checkins", 404, "post", data=None
+    ),  # person_id filled in by the test: the staff member of another city
+    Case(
+        "POST /api/v1/checkins", "city_coord", lambda w: "/api/v1/checkins", 404, "post", data=None
+    ),  # coordinators see people but do not report for them
+    Case("GET /api/v1/checkins/mine", "staff", lambda w: "/api/v1/checkins/mine", 200),
+    Case(
+        "GET /api/v1/checkins/mine",
+        "outsider",
+        lambda w: "/api/v1/checkins/mine",
+        200,
+        absent=("39.1",),
+    ),
+    Case(
+        "GET /api/v1/units/{code}/checkins",
+        "county_liaison",
+        lambda w: "/api/v1/units/HG-HZ/checkins",
+        200,
+    ),
+    Case(
+        "GET /api/v1/units/{code}/checkins",
+        "city_coord",
+        lambda w: "/api/v1/units/XG-XN/checkins",
+        404,
+    ),
+    Case(
+        "GET /api/v1/units/{code}/checkins",
+        "staff",
+        lambda w: "/api/v1/units/HG-HZ-ZH/checkins",
+        404,
+    ),
 ]
 
 
@@ -159,8 +384,11 @@ def _all_url_names(resolver=None, namespace="") -> set[str]:
 def test_every_url_has_a_scope_case():
     covered = {c.name for c in PAGE_CASES}
     missing = {
-        n for n in _all_url_names()
-        if n not in covered and n not in EXEMPT and not n.startswith(tuple(EXEMPT_PREFIXES))
+        n
+        for n in _all_url_names()
+        if n not in covered
+        and n not in EXEMPT
+        and not n.startswith(tuple(EXEMPT_PREFIXES))
         and not n.startswith("api:")
     }
     assert not missing, f"URL patterns without a scope test: {sorted(missing)}"
@@ -172,7 +400,9 @@ def test_every_api_operation_has_a_scope_case():
         f"{method.upper()} {path}" for path, ops in schema["paths"].items() for method in ops
     }
     covered = {c.name for c in API_CASES}
-    assert operations - covered == set(), f"API operations without a scope test: {operations - covered}"
+    assert operations - covered == set(), (
+        f"API operations without a scope test: {operations - covered}"
+    )
     # Every operation requires authentication.
     for path, ops in schema["paths"].items():
         for method, op in ops.items():
@@ -186,26 +416,61 @@ def scoped_world(world, client_for):
 
     world.tokens = {}
     world.tokens["outsider"], _ = account_services.token_create(
-        actor=world.users["outsider"], user=world.users["outsider"], name="script")
+        actor=world.users["outsider"], user=world.users["outsider"], name="script"
+    )
     world.uploads = {
         "city_coord": RosterUpload.objects.create(
-            uploaded_by=world.users["city_coord"], original_name="x.csv", content=b"a,b\n",
+            uploaded_by=world.users["city_coord"],
+            original_name="x.csv",
+            content=b"a,b\n",
             sha256="0" * 64,
         )
     }
+    world.checkins, world.cases = {}, {}
+    from decimal import Decimal
+
+    from fangkong.health import services as health
+    from fangkong.health.models import CheckIn, FollowUpCase
+
+    for key in ["staff", "xn_clerk"]:
+        person = world.people[key]
+        actor = world.users.get(key) or world.users["admin"]
+        health.checkin_submit(
+            actor=actor,
+            person=person,
+            channel="web",
+            answers=[
+                health.Answers(temperature=Decimal("39.1"), work_mode="on_site", attested=True)
+            ],
+        )
+        world.checkins[key] = CheckIn.objects.get(person=person, family_member__isnull=True)
+        world.cases[key] = FollowUpCase.objects.get(person=person)
     return world
 
 
 def _request(client, case: Case, world):
     path = case.path(world)
-    return client.post(path) if case.method == "post" else client.get(path)
+    if case.method != "post":
+        return client.get(path)
+    if path.startswith("/api/"):
+        data = case.data
+        if data is None:
+            data = {
+                "person_id": world.people["staff"].pk,
+                "attested": True,
+                "subjects": [{"temperature": 36.5, "work_mode": "on_site"}],
+            }
+        return client.post(path, data, content_type="application/json")
+    return client.post(path)
 
 
 @pytest.mark.parametrize("case", PAGE_CASES, ids=lambda c: f"{c.name}-{c.persona}-{c.status}")
 def test_page_scope(case, scoped_world, client_for):
     r = _request(client_for(case.persona), case, scoped_world)
     assert r.status_code == case.status
-    body = r.content.decode(errors="replace") if r.get("Content-Type", "").startswith("text") else ""
+    body = (
+        r.content.decode(errors="replace") if r.get("Content-Type", "").startswith("text") else ""
+    )
     for text in case.absent:
         assert text not in body
 

@@ -2,6 +2,7 @@
 
 from fangkong.org.selectors import (
     CAP_AUDIT_VIEW,
+    CAP_HEALTH_VIEW,
     CAP_ROSTER_MANAGE,
     CAP_UNITS_VIEW,
     CAP_USERS_MANAGE,
@@ -18,6 +19,7 @@ def nav(request):
     return {
         "nav": {
             "units": CAP_UNITS_VIEW in caps,
+            "health": CAP_HEALTH_VIEW in caps,
             "roster": CAP_ROSTER_MANAGE in caps,
             "users": has_global(user, CAP_USERS_MANAGE),
             "audit": has_global(user, CAP_AUDIT_VIEW),

@@ -65,6 +65,7 @@ class Grant:
     unit_id: int | None
     path: str | None
     unit_name: str = ""
+    unit_code: str = ""
 
     @property
     def caps(self) -> frozenset[str]:
@@ -91,13 +92,13 @@ def grants(user) -> tuple[Grant, ...]:
     ]
     if user.is_superuser:
         result.append(Grant("admin", None, None))
-    for unit_id, path, name, fr_user, li_user in OrgUnit.objects.filter(
+    for unit_id, path, name, code, fr_user, li_user in OrgUnit.objects.filter(
         Q(liaisons__user=user) | Q(first_responsible__user=user)
-    ).values_list("id", "path", "name", "first_responsible__user", "liaisons__user"):
+    ).values_list("id", "path", "name", "code", "first_responsible__user", "liaisons__user"):
         if fr_user == user.pk:
-            result.append(Grant(ROLE_LEADER, unit_id, path, name))
+            result.append(Grant(ROLE_LEADER, unit_id, path, name, code))
         if li_user == user.pk:
-            result.append(Grant(ROLE_LIAISON, unit_id, path, name))
+            result.append(Grant(ROLE_LIAISON, unit_id, path, name, code))
     user._fk_grants = tuple(dict.fromkeys(result))
     return user._fk_grants
 

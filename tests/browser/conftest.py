@@ -60,8 +60,14 @@ def page_for(browser, live_server, bworld):
 
     def make(persona: str, *, mobile: bool = False, locale: str = "zh-CN"):
         viewport = {"width": 390, "height": 844} if mobile else {"width": 1366, "height": 900}
-        ctx = browser.new_context(viewport=viewport, locale=locale, timezone_id="Asia/Shanghai",
-                                  device_scale_factor=1, is_mobile=mobile, has_touch=mobile)
+        ctx = browser.new_context(
+            viewport=viewport,
+            locale=locale,
+            timezone_id="Asia/Shanghai",
+            device_scale_factor=1,
+            is_mobile=mobile,
+            has_touch=mobile,
+        )
         contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(10_000)

@@ -48,7 +48,7 @@ def test_city_coordinator_drills_down(page_for, bworld):
     expect(page.locator(".kv")).to_contain_text("刘志强")
     expect(page.locator(".kv")).to_contain_text("黄冈市疫情防控指挥部")
     shot(page, "unit-county")
-    page.click("table a:has-text(\"陈晓东\")")
+    page.click('table a:has-text("陈晓东")')
     expect(page.locator("#idnumber")).to_contain_text("*")
     expect(page.locator("#idnumber button")).to_have_count(0)  # coordinators cannot unmask
     shot(page, "person-by-coordinator")
@@ -61,7 +61,9 @@ def test_liaison_reveals_an_id_number(page_for, bworld):
     page.goto(f"{page.base}/org/people/{bworld.people['staff'].pk}/")
     page.locator("#idnumber button").click()
     expect(page.locator("#idnumber .revealed")).to_have_text(re.compile(r"^\d{17}[\dX]$"))
-    assert AuditEvent.objects.filter(action="person.reveal_id", actor_name="county_liaison").exists()
+    assert AuditEvent.objects.filter(
+        action="person.reveal_id", actor_name="county_liaison"
+    ).exists()
 
 
 def test_foreign_unit_is_not_found(page_for, bworld):
