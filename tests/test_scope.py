@@ -5,8 +5,8 @@ the OpenAPI schema; `test_every_url_has_a_scope_case` and `test_every_api_operat
 fail when a new endpoint arrives without one.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse

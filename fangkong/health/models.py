@@ -139,6 +139,9 @@ class CheckInRevision(models.Model):
             models.UniqueConstraint(fields=["checkin", "version"], name="uniq_checkin_revision")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.checkin_id} v{self.version}"
+
 
 class IdempotencyRecord(models.Model):
     """The first answer to a submission key; a replay with the same key gets it back."""
@@ -150,6 +153,9 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="uniq_idempotency_key")]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class HealthRules(models.Model):
@@ -256,6 +262,9 @@ class FollowUpEntry(models.Model):
     class Meta:
         ordering = ["case", "at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.to_status}"
+
 
 class ExemptionKind(models.TextChoices):
     LONG_LEAVE = "long_leave", _("长期请假")
@@ -287,6 +296,9 @@ class Exemption(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.kind} {self.start}"
+
 
 class DailyHealthAggregate(models.Model):
     """Per unit and day totals that outlive individual check-ins purged after the retention period."""
@@ -304,3 +316,6 @@ class DailyHealthAggregate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["unit", "day"], name="uniq_health_aggregate")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.day}"

@@ -86,15 +86,17 @@ def unit_day(user, unit: OrgUnit, day: date) -> tuple[list[Person], dict]:
     units = OrgUnit.objects.subtree_of(unit)
     own = CheckIn.objects.filter(person=OuterRef("pk"), day=day, family_member__isnull=True)
     fam = CheckIn.objects.filter(person=OuterRef("pk"), day=day, family_member__isnull=False)
-    count = (
-        lambda qs: Coalesce(  # noqa: E731
+
+    def count(qs):
+        # A correlated COUNT per person: still one SQL statement, no join fan-out.
+        return Coalesce(
             Subquery(
                 qs.order_by().values("person").annotate(n=Count("id")).values("n")[:1],
                 output_field=IntegerField(),
             ),
             Value(0),
         )
-    )
+
     people = list(
         expected_people(units, day)
         .select_related("unit", "rank")
