@@ -19,11 +19,20 @@ class TokenAuth(HttpBearer):
         return user
 
 
+class CookieSessionAuth(SessionAuth):
+    """The browser's session; CSRF is checked only when a session cookie is actually sent."""
+
+    def _get_key(self, request):
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
+
 api = NinjaAPI(
     title="Fangkong API",
     version="1",
     description="防控系统接口。使用会话（浏览器）或个人 API 令牌（Authorization: Bearer）认证。",
-    auth=[SessionAuth(), TokenAuth()],
+    auth=[TokenAuth(), CookieSessionAuth()],
     urls_namespace="api",
 )
 

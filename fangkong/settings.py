@@ -92,6 +92,14 @@ else:
             },
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool(
+    "DATABASE_POOL", False
+):
+    # psycopg's pool: connections are reused without CONN_MAX_AGE holding one per thread.
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 2,
+        "max_size": envint("DATABASE_POOL_SIZE", 8),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -182,6 +190,11 @@ else:
     }
 HUEY["immediate"] = envbool("HUEY_IMMEDIATE", False)
 HUEY["consumer"] = {"workers": 2, "worker_type": "thread"}
+
+# Benchmarks only (bench/): add the bare baseline endpoint beside the project's URLs.
+if envbool("FANGKONG_BENCH", False):
+    INSTALLED_APPS.append("bench.bareapp")
+    ROOT_URLCONF = "bench.bareapp.urls"
 
 NINJA_PAGINATION_PER_PAGE = 50
 

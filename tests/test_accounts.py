@@ -108,3 +108,19 @@ def test_inactive_user_token_is_refused(world, client):
     world.users["staff"].is_active = False
     world.users["staff"].save()
     assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+
+
+def test_api_writes_need_csrf_with_a_session_but_not_with_a_token(world):
+    body = {"attested": True, "subjects": [{"temperature": 36.5, "work_mode": "on_site"}]}
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(world.users["staff"])
+    assert c.post("/api/v1/checkins", body, content_type="application/json").status_code == 403
+    _, raw = services.token_create(actor=world.users["staff"], user=world.users["staff"], name="t")
+    r = Client(enforce_csrf_checks=True).post(
+        "/api/v1/checkins", body, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 200
+    bad = Client(enforce_csrf_checks=True).post(
+        "/api/v1/checkins", body, content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer fk_wrong")
+    assert bad.status_code == 401

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from fangkong.accounts.models import ApiToken, RoleAssignment, User
 from fangkong.audit.services import audit_record
+from fangkong.lib.db import one_or_none
 
 TOKEN_PREFIX = "fk_"  # noqa: S105 (a public marker, not a secret)
 
@@ -113,14 +114,14 @@ def token_authenticate(raw: str) -> User | None:
     """The active owner of a live token, or None."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=token_hash(raw), revoked_at__isnull=True)
-        .first()
+    token = one_or_none(
+        ApiToken.objects.select_related("user", "user__person").filter(
+            key_hash=token_hash(raw), revoked_at__isnull=True
+        )
     )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 3600:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

@@ -1,5 +1,6 @@
 """Daily health check-ins (one per person or family member per day), their revisions, follow-up cases."""
 
+import time
 from decimal import Decimal
 
 from django.conf import settings
@@ -175,10 +176,22 @@ class HealthRules(models.Model):
     def __str__(self) -> str:
         return f"≥{self.fever_threshold}℃"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _rules_cache.clear()
+
     @classmethod
     def current(cls) -> "HealthRules":
-        rules = cls.objects.order_by("pk").first()
-        return rules if rules is not None else cls.objects.create()
+        """The rules, cached in this process for a minute (they are read on every check-in)."""
+        cached = _rules_cache.get("rules")
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        rules = cls.objects.order_by("pk").first() or cls.objects.create()
+        _rules_cache["rules"] = (rules, time.monotonic() + 60)
+        return rules
+
+
+_rules_cache: dict = {}
 
 
 class CaseStatus(models.TextChoices):

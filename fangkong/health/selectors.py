@@ -8,6 +8,7 @@ from django.http import Http404
 
 from fangkong.audit.services import audit_record
 from fangkong.health.models import CheckIn, Exemption, FollowUpCase
+from fangkong.lib.db import one_or_none
 from fangkong.org import selectors as org
 from fangkong.org.models import FamilyMember, OrgUnit, Person
 
@@ -32,8 +33,8 @@ def cases_for(user) -> QuerySet[FollowUpCase]:
 
 
 def get_case_for(user, case_id: int) -> FollowUpCase:
-    case = (
-        cases_for(user).select_related("person", "family_member", "unit").filter(pk=case_id).first()
+    case = one_or_none(
+        cases_for(user).select_related("person", "family_member", "unit").filter(pk=case_id)
     )
     if case is None:
         raise Http404("no such case")
@@ -41,11 +42,10 @@ def get_case_for(user, case_id: int) -> FollowUpCase:
 
 
 def get_checkin_for(user, checkin_id: int) -> CheckIn:
-    checkin = (
+    checkin = one_or_none(
         checkins_for(user)
         .select_related("person", "family_member", "unit", "entered_by")
         .filter(pk=checkin_id)
-        .first()
     )
     if checkin is None:
         raise Http404("no such check-in")

@@ -27,6 +27,7 @@ from fangkong.health.models import (
     Symptom,
 )
 from fangkong.lib import clock
+from fangkong.lib.db import one_or_none
 from fangkong.org import selectors as org_selectors
 from fangkong.org.models import FamilyMember, Person
 
@@ -125,24 +126,13 @@ def _validate(answers: Answers, *, is_staff_member: bool) -> None:
         raise ValidationError(errors)
 
 
-def _claim_key(user, key: str) -> tuple[IdempotencyRecord, bool]:
-    """Insert the key first, so a concurrent replay waits for us and then reads our result."""
-    try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(
-                user=user, key=key, created_at=clock.now()
-            ), True
-    except IntegrityError:
-        return IdempotencyRecord.objects.get(user=user, key=key), False
-
-
 def _open_or_attach_case(*, actor, checkin: CheckIn) -> FollowUpCase:
     lookup = (
         {"family_member_id": checkin.family_member_id}
         if checkin.family_member_id
         else {"person_id": checkin.person_id, "family_member__isnull": True}
     )
-    case = FollowUpCase.objects.filter(closed_at__isnull=True, **lookup).first()
+    case = one_or_none(FollowUpCase.objects.filter(closed_at__isnull=True, **lookup))
     if case is not None:
         return case
     case = FollowUpCase.objects.create(
@@ -187,7 +177,7 @@ def _write(
     if answers.family_member_id:
         values["work_mode"] = ""
     reasons = abnormal_reasons(answers, rules)
-    existing = CheckIn.objects.select_for_update().filter(day=day, **subject).first()
+    existing = one_or_none(CheckIn.objects.select_for_update().filter(day=day, **subject))
     if existing is None:
         try:
             with transaction.atomic():
@@ -259,7 +249,6 @@ def _result(day: date, checkins: list[CheckIn]) -> dict:
     }
 
 
-@transaction.atomic
 def checkin_submit(
     *,
     actor,
@@ -271,41 +260,58 @@ def checkin_submit(
     """Record today's check-in for a staff member and any of their family in one go.
 
     The day and every timestamp are the server's. Replaying an idempotency key returns the first
-    result and writes nothing.
+    result and writes nothing. Reads and validation happen before the write transaction so the
+    database write lock (SQLite) is held only for the inserts.
     """
-    if idempotency_key:
-        record, created = _claim_key(actor, idempotency_key[:100])
-        if not created:
-            return record.result
+    key = idempotency_key[:100] if idempotency_key else None
+    if key:
+        earlier = IdempotencyRecord.objects.filter(user=actor, key=key).values_list(
+            "result", flat=True
+        )
+        for result in earlier:
+            return result
     if person.user_id != actor.pk:
         if not org_selectors.can(actor, org_selectors.CAP_REPORT, person.unit):
             raise PermissionDenied(ERR_NOT_ALLOWED)
         channel = Channel.PROXY
-    family_ids = set(person.family.values_list("id", flat=True))
-    for a in answers:
-        if a.family_member_id is not None and a.family_member_id not in family_ids:
+    if any(a.family_member_id is not None for a in answers):
+        family_ids = set(person.family.values_list("id", flat=True))
+        if any(a.family_member_id not in family_ids | {None} for a in answers):
             raise ValidationError({"family_member_id": ERR_FAMILY_NOT_YOURS})
+    for a in answers:
         _validate(a, is_staff_member=a.family_member_id is None)
     day, rules = clock.today(), HealthRules.current()
-    checkins = [
-        _write(actor=actor, person=person, answers=a, channel=channel, day=day, rules=rules)
-        for a in answers
-    ]
-    audit_record(
-        actor=actor,
-        action="checkin.submit",
-        obj=person,
-        new={
-            "day": day.isoformat(),
-            "subjects": len(checkins),
-            "channel": channel,
-            "abnormal": sum(c.abnormal for c in checkins),
-            "versions": [c.version for c in checkins],
-        },
-    )
-    result = _result(day, checkins)
-    if idempotency_key:
-        IdempotencyRecord.objects.filter(pk=record.pk).update(result=result)
+    try:
+        with transaction.atomic():
+            checkins = [
+                _write(actor=actor, person=person, answers=a, channel=channel, day=day, rules=rules)
+                for a in answers
+            ]
+            audit_record(
+                actor=actor,
+                action="checkin.submit",
+                obj=person,
+                new={
+                    "day": day.isoformat(),
+                    "subjects": len(checkins),
+                    "channel": channel,
+                    "abnormal": sum(c.abnormal for c in checkins),
+                    "versions": [c.version for c in checkins],
+                },
+            )
+            result = _result(day, checkins)
+            if key:
+                # Inserted last: a concurrent replay of the same key fails here and rolls back.
+                IdempotencyRecord.objects.create(
+                    user=actor, key=key, result=result, created_at=clock.now()
+                )
+    except IntegrityError:
+        if key:
+            for result in IdempotencyRecord.objects.filter(user=actor, key=key).values_list(
+                "result", flat=True
+            ):
+                return result
+        raise
     return result
 
 

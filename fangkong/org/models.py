@@ -270,3 +270,38 @@ class FamilyMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.get_relation_display()}）"
+
+
+class RosterUpload(models.Model):
+    """An uploaded roster file (名册) awaiting confirmation; the bytes are kept encrypted until then."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("待确认")
+        APPLIED = "applied", _("已导入")
+        FAILED = "failed", _("未通过校验")
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    original_name = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("大小（字节）"), default=0)
+    # Fernet-encrypted file bytes (the file holds ID numbers in clear); emptied once applied or failed.
+    content = models.BinaryField(editable=False, default=b"")
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.PREVIEWED
+    )
+    summary = models.JSONField(_("校验摘要"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("名册上传")
+        verbose_name_plural = _("名册上传")
+
+    def __str__(self) -> str:
+        return self.original_name

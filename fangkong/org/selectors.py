@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from fangkong.lib.db import one_or_none
 from fangkong.org.models import (
     FamilyMember,
     OrgUnit,
@@ -87,6 +88,7 @@ def grants(user) -> tuple[Grant, ...]:
             ra.unit_id,
             ra.unit.path if ra.unit_id else None,
             ra.unit.name if ra.unit_id else "",
+            ra.unit.code if ra.unit_id else "",
         )
         for ra in RoleAssignment.objects.filter(user=user).select_related("unit")
     ]
@@ -167,10 +169,8 @@ def reporting_lines_for(user) -> QuerySet[ReportingLine]:
 
 def get_unit_for(user, code: str, cap: str = CAP_UNITS_VIEW) -> OrgUnit:
     """The one way to look up a unit: 404 when it does not exist or is not the user's."""
-    unit = (
-        OrgUnit.objects.select_related("level", "parent", "first_responsible")
-        .filter(code=code)
-        .first()
+    unit = one_or_none(
+        OrgUnit.objects.select_related("level", "parent", "first_responsible").filter(code=code)
     )
     if unit is None or not can(user, cap, unit):
         raise Http404("no such unit")
@@ -179,8 +179,8 @@ def get_unit_for(user, code: str, cap: str = CAP_UNITS_VIEW) -> OrgUnit:
 
 def get_person_for(user, person_id: int, cap: str = CAP_PEOPLE_VIEW) -> Person:
     """The one way to look up a person: 404 when missing or outside the user's scope."""
-    person = (
-        people_for(user, cap).select_related("unit", "rank", "user").filter(pk=person_id).first()
+    person = one_or_none(
+        people_for(user, cap).select_related("unit", "rank", "user").filter(pk=person_id)
     )
     if person is None:
         raise Http404("no such person")
