@@ -8,6 +8,22 @@ from fangkong.audit.models import AuditEvent
 from fangkong.lib.request_context import client_ip
 
 
+def _event(*, actor, action: str, obj=None, old=None, new=None, detail: str = "", ip=None):
+    known = actor is not None and actor.pk
+    return AuditEvent(
+        actor=actor if known else None,
+        actor_name=actor.get_username() if known else "system",
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        old=old,
+        new=new,
+        detail=detail,
+        ip=ip,
+    )
+
+
 def audit_record(
     *,
     actor,
@@ -18,17 +34,19 @@ def audit_record(
     detail: str = "",
 ) -> AuditEvent:
     """Append one event; `actor` may be None for system jobs."""
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_name=(actor.get_username() if actor is not None and actor.pk else "system"),
-        action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:200] if obj is not None else "",
-        old=old,
-        new=new,
-        detail=detail,
-        ip=client_ip(),
+    event = _event(
+        actor=actor, action=action, obj=obj, old=old, new=new, detail=detail, ip=client_ip()
+    )
+    event.save()
+    return event
+
+
+def audit_record_many(*, actor, action: str, items: list[tuple[models.Model, dict]]) -> None:
+    """Append one event per (obj, new) pair, as audit_record would, in one INSERT per batch."""
+    ip = client_ip()
+    AuditEvent.objects.bulk_create(
+        [_event(actor=actor, action=action, obj=obj, new=new, ip=ip) for obj, new in items],
+        batch_size=500,
     )
 
 

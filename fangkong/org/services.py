@@ -10,11 +10,9 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
-from fangkong.audit.models import AuditEvent
-from fangkong.audit.services import audit_record, diff
+from fangkong.audit.services import audit_record, audit_record_many, diff
 from fangkong.lib import crypto, idcard
 from fangkong.lib.masking import mask_id_number, mask_mobile
-from fangkong.lib.request_context import client_ip
 from fangkong.org import roster
 from fangkong.org.models import (
     SEGMENT,
@@ -418,28 +416,6 @@ def roster_export_record(*, actor, unit: OrgUnit, counts: dict[str, int]) -> Non
 # in a few statements instead of several per row (5,000 people would otherwise take minutes). ---
 
 
-def _audit_many(*, actor, action: str, items: list[tuple]) -> None:
-    """Append one event per (obj, new) pair, as audit_record would, in one INSERT per batch."""
-    known = actor is not None and actor.pk
-    ip = client_ip()
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                actor=actor if known else None,
-                actor_name=actor.get_username() if known else "system",
-                action=action,
-                object_type=obj._meta.label_lower,
-                object_id=str(obj.pk),
-                object_repr=str(obj)[:200],
-                new=new,
-                ip=ip,
-            )
-            for obj, new in items
-        ],
-        batch_size=500,
-    )
-
-
 @transaction.atomic
 def person_create_many(*, actor, people: list[dict]) -> list[Person]:
     """Register many staff members at once: person_create's checks and audit event for each."""
@@ -464,7 +440,7 @@ def person_create_many(*, actor, people: list[dict]) -> list[Person]:
     if taken:
         raise ValidationError({"id_number": ERR_ID_DUPLICATE})
     Person.objects.bulk_create(persons, batch_size=500)
-    _audit_many(
+    audit_record_many(
         actor=actor, action="person.create", items=[(p, person_snapshot(p)) for p in persons]
     )
     return persons
@@ -479,7 +455,7 @@ def family_member_add_many(*, actor, members: list[dict]) -> list[FamilyMember]:
         member.full_clean(exclude=["person"])
         created.append(member)
     FamilyMember.objects.bulk_create(created, batch_size=500)
-    _audit_many(
+    audit_record_many(
         actor=actor,
         action="family.add",
         items=[
