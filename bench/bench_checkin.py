@@ -73,11 +73,11 @@ def rows(env) -> tuple[int, int]:
     return int(out[0]), int(out[1])
 
 
-def serve(env):
+def serve(env, threads: int):
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/granian"), "--interface", "wsgi", "fangkong.wsgi:application",
          "--host", "127.0.0.1", "--port", str(PORT), "--workers", "2",
-         "--blocking-threads", "8", "--log-level", "error", "--no-ws"],
+         "--blocking-threads", str(threads), "--log-level", "error", "--no-ws"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     for _ in range(100):
@@ -127,6 +127,7 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="granian blocking threads per worker")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="fk-bench-checkin-"))
@@ -147,7 +148,7 @@ def main() -> None:
     run([PY, "manage.py", "migrate", "--run-syncdb", "-v0"], env)
     run([PY, "-c", SETUP, str(args.people)], env)
     print(f"set-up: {args.people} staff with API tokens in {time.perf_counter() - t0:.1f} s "
-          f"({args.db}); {args.connections} keep-alive connections for {args.duration} s, granian 2 workers")
+          f"({args.db}); {args.connections} keep-alive connections for {args.duration} s, granian 2 workers x {args.threads} threads")
 
     results = {"bare": [], "checkin": []}
     offset = 0
@@ -155,7 +156,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for name in ["bare", "checkin"]:
             before = rows(env)
-            server = serve(env)
+            server = serve(env, args.threads)
             try:
                 r = load(env, targets[name], offset, args.duration, args.connections)
             finally:
