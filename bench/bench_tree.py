@@ -60,11 +60,13 @@ def cleanup(args: argparse.Namespace, var_dir: str) -> None:
     from django.db import connection
 
     connection.close()
-    if args.keep:
-        print(f"\nkept: {os.environ['DATABASE_URL'] or var_dir}")
+    if args.keep and args.db == "sqlite":
+        print(f"\nkept: {var_dir}")
         return
     shutil.rmtree(var_dir, ignore_errors=True)
-    if args.db == "postgres":
+    if args.keep:
+        print(f"\nkept: {os.environ['DATABASE_URL']}")
+    elif args.db == "postgres":
         import psycopg
 
         with psycopg.connect(f"{args.pg_server}/postgres", autocommit=True) as conn:

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "fangkong.audit",
     "fangkong.org",
     "fangkong.health",
+    "fangkong.reports",
 ]
 
 MIDDLEWARE = [

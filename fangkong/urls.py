@@ -13,6 +13,7 @@ urlpatterns = [
     path("org/", include("fangkong.org.urls")),
     path("audit/", include("fangkong.audit.urls")),
     path("health/", include("fangkong.health.urls")),
+    path("reports/", include("fangkong.reports.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -2,17 +2,11 @@
 
 import io
 from datetime import date
-from urllib.parse import quote
 
 import xlsxwriter
 
 from fangkong.lib.masking import mask_mobile
 from fangkong.org.models import OrgUnit
-
-
-def attachment_name(filename: str) -> str:
-    """A Content-Disposition value that keeps Chinese file names intact in every browser."""
-    return f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
 
 
 def unit_day_xlsx(*, unit: OrgUnit, day: date, people: list, counts: dict) -> bytes:

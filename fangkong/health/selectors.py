@@ -15,21 +15,17 @@ from fangkong.org.models import FamilyMember, OrgUnit, Person
 
 def checkins_for(user) -> QuerySet[CheckIn]:
     """Check-ins the user may read: their own household's, and those of units they hold health view over."""
-    q = org.scope_q(user, org.CAP_HEALTH_VIEW, prefix="unit__")
-    if q is None:
-        return CheckIn.objects.all()
-    if user.is_authenticated:
-        q |= Q(person__user=user)
-    return CheckIn.objects.filter(q)
+    if user is None or not user.is_authenticated:
+        return CheckIn.objects.none()
+    q = org.scoped_q(user, org.CAP_HEALTH_VIEW, own_field="person")
+    return CheckIn.objects.all() if q is None else CheckIn.objects.filter(q)
 
 
 def cases_for(user) -> QuerySet[FollowUpCase]:
-    q = org.scope_q(user, org.CAP_HEALTH_VIEW, prefix="unit__")
-    if q is None:
-        return FollowUpCase.objects.all()
-    if user.is_authenticated:
-        q |= Q(person__user=user)
-    return FollowUpCase.objects.filter(q)
+    if user is None or not user.is_authenticated:
+        return FollowUpCase.objects.none()
+    q = org.scoped_q(user, org.CAP_HEALTH_VIEW, own_field="person")
+    return FollowUpCase.objects.all() if q is None else FollowUpCase.objects.filter(q)
 
 
 def get_case_for(user, case_id: int) -> FollowUpCase:

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from fangkong.health import exports, selectors, services
@@ -196,7 +197,9 @@ def unit_day_export(request, code: str):
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = exports.attachment_name(f"{unit.name}-健康打卡-{day}.xlsx")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{unit.name}-健康打卡-{day}.xlsx"
+    )
     return response
 
 

@@ -2,7 +2,9 @@
 
 from fangkong.org.selectors import (
     CAP_AUDIT_VIEW,
+    CAP_CHASE,
     CAP_HEALTH_VIEW,
+    CAP_REPORT,
     CAP_ROSTER_MANAGE,
     CAP_UNITS_VIEW,
     CAP_USERS_MANAGE,
@@ -20,6 +22,7 @@ def nav(request):
         "nav": {
             "units": CAP_UNITS_VIEW in caps,
             "health": CAP_HEALTH_VIEW in caps,
+            "reports": bool(caps & {CAP_REPORT, CAP_CHASE}) or has_global(user, CAP_AUDIT_VIEW),
             "roster": CAP_ROSTER_MANAGE in caps,
             "users": has_global(user, CAP_USERS_MANAGE),
             "audit": has_global(user, CAP_AUDIT_VIEW),

@@ -559,8 +559,16 @@ class _Builder:
 
         def add(name: str, relation: str, lives_with: bool, year: int, phone: bool = True):
             mobile = self.mobile() if phone and rng.random() < 0.85 else ""
-            family.append(FamilyMember(person=p, name=name, relation=relation,
-                                       lives_with=lives_with, birth_year=year, mobile=mobile))  # fmt: skip
+            family.append(
+                FamilyMember(
+                    person=p,
+                    name=name,
+                    relation=relation,
+                    lives_with=lives_with,
+                    birth_year=year,
+                    mobile=mobile,
+                )
+            )
 
         spouse = None
         if age >= 25 and rng.random() < 0.85:

@@ -9,7 +9,7 @@ once the grants are loaded (one query per request, cached on the user object).
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
 from django.http import Http404
 
 from fangkong.lib.db import one_or_none
@@ -94,13 +94,21 @@ def grants(user) -> tuple[Grant, ...]:
     ]
     if user.is_superuser:
         result.append(Grant("admin", None, None))
-    for unit_id, path, name, code, fr_user, li_user in OrgUnit.objects.filter(
-        Q(liaisons__user=user) | Q(first_responsible__user=user)
-    ).values_list("id", "path", "name", "code", "first_responsible__user", "liaisons__user"):
-        if fr_user == user.pk:
-            result.append(Grant(ROLE_LEADER, unit_id, path, name, code))
-        if li_user == user.pk:
-            result.append(Grant(ROLE_LIAISON, unit_id, path, name, code))
+    # Two indexed lookups joined by UNION: an OR across both relations would scan every unit.
+    mine = Person.objects.filter(user=user).values("pk")
+    columns = ("id", "path", "name", "code", "role")
+    liaison = (
+        OrgUnit.objects.filter(liaisons__in=mine).order_by().annotate(role=Value(ROLE_LIAISON))
+    )
+    leader = (
+        OrgUnit.objects.filter(first_responsible__in=mine)
+        .order_by()
+        .annotate(role=Value(ROLE_LEADER))
+    )
+    for unit_id, path, name, code, role in liaison.values_list(*columns).union(
+        leader.values_list(*columns)
+    ):
+        result.append(Grant(role, unit_id, path, name, code))
     user._fk_grants = tuple(dict.fromkeys(result))
     return user._fk_grants
 
@@ -145,16 +153,38 @@ def units_for(user, cap: str = CAP_UNITS_VIEW) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.all() if q is None else OrgUnit.objects.filter(q)
 
 
+def own_person(user) -> Person | None:
+    """The user's own staff record with its unit, loaded once per user object."""
+    if user is None or not user.is_authenticated:
+        return None
+    if not hasattr(user, "_fk_person"):
+        user._fk_person = one_or_none(Person.objects.select_related("unit").filter(user=user))
+    return user._fk_person
+
+
+def scoped_q(user, cap: str, *, unit_field: str = "unit", own_field: str | None = None) -> Q | None:
+    """A filter for rows whose unit lies in the user's subtrees with `cap` (None: no limit).
+
+    With `own_field`, rows of the user's own staff record are added when their own unit is outside
+    those subtrees. The unit test is an IN over the path-range subquery, so both terms stay indexed.
+    """
+    q = scope_q(user, cap)
+    if q is None:
+        return None
+    result = Q(**{f"{unit_field}__in": OrgUnit.objects.filter(q).values("pk")})
+    own = own_person(user) if own_field else None
+    if own is not None and not can(user, cap, own.unit):
+        result |= Q(**{own_field: own.pk})
+    return result
+
+
 def people_for(user, cap: str = CAP_PEOPLE_VIEW, *, include_self: bool = True) -> QuerySet[Person]:
     """People the user may see with `cap`; staff always see themselves."""
     if user is None or not user.is_authenticated:
         return Person.objects.none()
-    q = scope_q(user, cap, prefix="unit__")
-    if q is None:
-        return Person.objects.all()
-    if include_self and cap in {CAP_PEOPLE_VIEW, CAP_HEALTH_VIEW}:
-        q |= Q(user=user)
-    return Person.objects.filter(q)
+    own = "pk" if include_self and cap in {CAP_PEOPLE_VIEW, CAP_HEALTH_VIEW} else None
+    q = scoped_q(user, cap, own_field=own)
+    return Person.objects.all() if q is None else Person.objects.filter(q)
 
 
 def family_for(user, cap: str = CAP_PEOPLE_VIEW) -> QuerySet[FamilyMember]:
