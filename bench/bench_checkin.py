@@ -75,10 +75,27 @@ def rows(env) -> tuple[int, int]:
 
 def serve(env, threads: int):
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/granian"), "--interface", "wsgi", "fangkong.wsgi:application",
-         "--host", "127.0.0.1", "--port", str(PORT), "--workers", "2",
-         "--blocking-threads", str(threads), "--log-level", "error", "--no-ws"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(ROOT / ".venv/bin/granian"),
+            "--interface",
+            "wsgi",
+            "fangkong.wsgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PORT),
+            "--workers",
+            "2",
+            "--blocking-threads",
+            str(threads),
+            "--log-level",
+            "error",
+            "--no-ws",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     for _ in range(100):
         try:
@@ -116,8 +133,14 @@ class RequestFactory:
 def load(env, target: str, offset: int, duration: int, connections: int) -> dict:
     tokens = Path(env["TOKENS"]).read_text().split("\n")
     stride = (len(tokens) - offset) // 2
-    return loadgen.run("127.0.0.1", PORT, connections=connections, duration=duration,
-                       processes=2, factory=RequestFactory(target, tokens, offset, stride))
+    return loadgen.run(
+        "127.0.0.1",
+        PORT,
+        connections=connections,
+        duration=duration,
+        processes=2,
+        factory=RequestFactory(target, tokens, offset, stride),
+    )
 
 
 def main() -> None:
@@ -132,9 +155,14 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="fk-bench-checkin-"))
     env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "fangkong.settings", "FANGKONG_VAR_DIR": str(tmp),
-        "FANGKONG_BENCH": "1", "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(40),
-        "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "ERROR", "TOKENS": str(tmp / "tokens.txt"),
+        "DJANGO_SETTINGS_MODULE": "fangkong.settings",
+        "FANGKONG_VAR_DIR": str(tmp),
+        "FANGKONG_BENCH": "1",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "ERROR",
+        "TOKENS": str(tmp / "tokens.txt"),
         "PYTHONPATH": str(ROOT),
     }
     if args.db == "postgres":
@@ -147,8 +175,10 @@ def main() -> None:
     t0 = time.perf_counter()
     run([PY, "manage.py", "migrate", "--run-syncdb", "-v0"], env)
     run([PY, "-c", SETUP, str(args.people)], env)
-    print(f"set-up: {args.people} staff with API tokens in {time.perf_counter() - t0:.1f} s "
-          f"({args.db}); {args.connections} keep-alive connections for {args.duration} s, granian 2 workers x {args.threads} threads")
+    print(
+        f"set-up: {args.people} staff with API tokens in {time.perf_counter() - t0:.1f} s "
+        f"({args.db}); {args.connections} keep-alive connections for {args.duration} s, granian 2 workers x {args.threads} threads"
+    )
 
     results = {"bare": [], "checkin": []}
     offset = 0
@@ -163,20 +193,29 @@ def main() -> None:
                 server.terminate()
                 server.wait(10)
             after = rows(env)
-            r["new_rows"] = after[0 if name == "checkin" else 1] - before[0 if name == "checkin" else 1]
+            r["new_rows"] = (
+                after[0 if name == "checkin" else 1] - before[0 if name == "checkin" else 1]
+            )
             results[name].append(r)
             offset += int(r["ok"] + r["bad"] + r["errors"]) + 100
-            print(f"  {name:8} {r['rps']:8.0f} req/s  2xx={r['ok']:.0f} non-2xx={r['bad']:.0f} "
-                  f"socket-errors={r['errors']:.0f} rows={r['new_rows']} "
-                  f"p50={r['p50']:.1f}ms p99={r['p99']:.1f}ms")
+            print(
+                f"  {name:8} {r['rps']:8.0f} req/s  2xx={r['ok']:.0f} non-2xx={r['bad']:.0f} "
+                f"socket-errors={r['errors']:.0f} rows={r['new_rows']} "
+                f"p50={r['p50']:.1f}ms p99={r['p99']:.1f}ms"
+            )
 
     best = {k: max(v, key=lambda r: r["rps"]) for k, v in results.items()}
     ratio = best["checkin"]["rps"] / best["bare"]["rps"]
-    clean = all(r["bad"] == 0 and r["errors"] == 0 and r["new_rows"] == r["ok"]
-                for v in results.values() for r in v)
-    print(f"\n{args.db}: check-in {best['checkin']['rps']:.0f} req/s vs bare insert "
-          f"{best['bare']['rps']:.0f} req/s = {ratio:.0%} (goal ≥ 60%); "
-          f"errors none and rows == 2xx: {'yes' if clean else 'NO'}")
+    clean = all(
+        r["bad"] == 0 and r["errors"] == 0 and r["new_rows"] == r["ok"]
+        for v in results.values()
+        for r in v
+    )
+    print(
+        f"\n{args.db}: check-in {best['checkin']['rps']:.0f} req/s vs bare insert "
+        f"{best['bare']['rps']:.0f} req/s = {ratio:.0%} (goal ≥ 60%); "
+        f"errors none and rows == 2xx: {'yes' if clean else 'NO'}"
+    )
     shutil.rmtree(tmp, ignore_errors=True)
 
 

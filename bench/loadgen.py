@@ -39,23 +39,33 @@ def _process(host, port, connections, duration, factory, slice_, queue):
 
     async def main():
         deadline = time.monotonic() + duration
-        await asyncio.gather(*[_connection(host, port, make, deadline, out)
-                               for _ in range(connections)])
+        await asyncio.gather(
+            *[_connection(host, port, make, deadline, out) for _ in range(connections)]
+        )
 
     asyncio.run(main())
     queue.put(out)
 
 
-def run(host: str, port: int, *, connections: int, duration: float, processes: int,
-        factory: Callable[[int], Callable[[], bytes]]) -> dict:
+def run(
+    host: str,
+    port: int,
+    *,
+    connections: int,
+    duration: float,
+    processes: int,
+    factory: Callable[[int], Callable[[], bytes]],
+) -> dict:
     """Drive `connections` keep-alive connections spread over `processes` for `duration` s.
 
     `factory(i)` is called in process i and returns a function that makes the next request.
     """
     queue = multiprocessing.Queue()
     procs = [
-        multiprocessing.Process(target=_process, args=(host, port, connections // processes,
-                                                       duration, factory, i, queue))
+        multiprocessing.Process(
+            target=_process,
+            args=(host, port, connections // processes, duration, factory, i, queue),
+        )
         for i in range(processes)
     ]
     start = time.perf_counter()
@@ -71,5 +81,9 @@ def run(host: str, port: int, *, connections: int, duration: float, processes: i
     def pct(q):
         return latency[min(len(latency) - 1, int(q * len(latency)))] * 1000 if latency else 0.0
 
-    return {**total, "rps": (total["ok"] + total["bad"]) / elapsed, "p50": pct(0.5),
-            "p99": pct(0.99)}
+    return {
+        **total,
+        "rps": (total["ok"] + total["bad"]) / elapsed,
+        "p50": pct(0.5),
+        "p99": pct(0.99),
+    }

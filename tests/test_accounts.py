@@ -49,20 +49,36 @@ def test_csrf_is_enforced(world):
     assert r.status_code == 403
 
 
-@pytest.mark.parametrize("weak", ["short1A!", "alllowercaseletters", "1234567890123", "Password123"])
+@pytest.mark.parametrize(
+    "weak", ["short1A!", "alllowercaseletters", "1234567890123", "Password123"]
+)
 def test_weak_passwords_are_refused(world, client_for, weak):
     c = client_for("staff")
-    r = c.post("/accounts/password/", {
-        "old_password": PASSWORD, "new_password1": weak, "new_password2": weak,
-    })
+    r = c.post(
+        "/accounts/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": weak,
+            "new_password2": weak,
+        },
+    )
     assert r.status_code == 200
-    assert world.users["staff"].__class__.objects.get(pk=world.users["staff"].pk).check_password(PASSWORD)
+    assert (
+        world.users["staff"]
+        .__class__.objects.get(pk=world.users["staff"].pk)
+        .check_password(PASSWORD)
+    )
 
 
 def test_character_class_rule_message(world, client_for):
-    r = client_for("staff").post("/accounts/password/", {
-        "old_password": PASSWORD, "new_password1": "abcdefghijkl", "new_password2": "abcdefghijkl",
-    })
+    r = client_for("staff").post(
+        "/accounts/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "abcdefghijkl",
+            "new_password2": "abcdefghijkl",
+        },
+    )
     assert ERR_CLASSES in r.content.decode()
 
 
@@ -73,26 +89,34 @@ def test_admin_reset_forces_a_change_at_next_login(world, client_for):
     assert login(c, "staff", temporary).status_code == 302
     assert c.get("/").url == "/accounts/password/"  # every page sends them to change it
     new = "Nouveau-Passw0rd!"
-    r = c.post("/accounts/password/", {"old_password": temporary, "new_password1": new,
-                                       "new_password2": new})
+    r = c.post(
+        "/accounts/password/",
+        {"old_password": temporary, "new_password1": new, "new_password2": new},
+    )
     assert r.status_code == 302
     assert c.get("/").status_code == 200
-    actions = list(AuditEvent.objects.filter(object_id=str(world.users["staff"].pk))
-                   .values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(object_id=str(world.users["staff"].pk)).values_list(
+            "action", flat=True
+        )
+    )
     assert "user.password_reset" in actions and "user.password_change" in actions
 
 
 def test_token_is_hashed_scoped_and_revocable(world, client):
-    token, raw = services.token_create(actor=world.users["city_coord"],
-                                       user=world.users["city_coord"], name="daily script")
+    token, raw = services.token_create(
+        actor=world.users["city_coord"], user=world.users["city_coord"], name="daily script"
+    )
     assert raw not in token.key_hash and len(token.key_hash) == 64
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     assert client.get("/api/v1/units/HG-HZ", **auth).status_code == 200
     assert client.get("/api/v1/units/XG", **auth).status_code == 404  # scoped like its owner
     services.token_revoke(actor=world.users["city_coord"], token=token)
     assert client.get("/api/v1/units/HG-HZ", **auth).status_code == 401
-    assert client.get("/api/v1/units/HG-HZ",
-                      HTTP_AUTHORIZATION="Bearer fk_nonsense").status_code == 401
+    assert (
+        client.get("/api/v1/units/HG-HZ", HTTP_AUTHORIZATION="Bearer fk_nonsense").status_code
+        == 401
+    )
 
 
 def test_token_page_shows_the_token_once(world, client_for):
@@ -117,10 +141,16 @@ def test_api_writes_need_csrf_with_a_session_but_not_with_a_token(world):
     assert c.post("/api/v1/checkins", body, content_type="application/json").status_code == 403
     _, raw = services.token_create(actor=world.users["staff"], user=world.users["staff"], name="t")
     r = Client(enforce_csrf_checks=True).post(
-        "/api/v1/checkins", body, content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {raw}")
+        "/api/v1/checkins",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
     assert r.status_code == 200
     bad = Client(enforce_csrf_checks=True).post(
-        "/api/v1/checkins", body, content_type="application/json",
-        HTTP_AUTHORIZATION="Bearer fk_wrong")
+        "/api/v1/checkins",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer fk_wrong",
+    )
     assert bad.status_code == 401

@@ -24,11 +24,13 @@ def test_a_failed_write_leaves_no_event(world):
 
     number = idcard.make("420105", date(1990, 1, 2), 77)
     before = AuditEvent.objects.count()
-    services.person_create(actor=world.users["admin"], unit=world.units["HG"], name="甲",
-                           id_number=number)
+    services.person_create(
+        actor=world.users["admin"], unit=world.units["HG"], name="甲", id_number=number
+    )
     with pytest.raises(ValidationError):
-        services.person_create(actor=world.users["admin"], unit=world.units["HG"], name="乙",
-                               id_number=number)
+        services.person_create(
+            actor=world.users["admin"], unit=world.units["HG"], name="乙", id_number=number
+        )
     assert AuditEvent.objects.count() == before + 1
 
 
@@ -45,8 +47,12 @@ def test_masked_everywhere_by_default(world, client_for):
     from fangkong.lib import crypto
 
     full = crypto.decrypt(world.people["staff"].id_number_encrypted)
-    for path in [f"/org/people/{world.people['staff'].pk}/", "/org/units/HG-HZ-ZH/",
-                 f"/api/v1/people/{world.people['staff'].pk}", "/api/v1/units/HG-HZ-ZH/people"]:
+    for path in [
+        f"/org/people/{world.people['staff'].pk}/",
+        "/org/units/HG-HZ-ZH/",
+        f"/api/v1/people/{world.people['staff'].pk}",
+        "/api/v1/units/HG-HZ-ZH/people",
+    ]:
         body = client_for("county_liaison").get(path).content.decode()
         assert full not in body and world.people["staff"].mobile not in body, path
         assert world.people["staff"].id_number_masked in body, path

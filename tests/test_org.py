@@ -50,25 +50,32 @@ def test_moving_a_unit_moves_its_subtree(world):
     zh = OrgUnit.objects.get(code="HG-HZ-ZH")
     assert ancestor_ids(zh.path)[:2] == [world.units["HB"].pk, world.units["XG"].pk]
     assert set(OrgUnit.objects.subtree_of(world.units["XG"]).values_list("code", flat=True)) == {
-        "XG", "XG-XN", "HG-HZ", "HG-HZ-ZH"}
+        "XG",
+        "XG-XN",
+        "HG-HZ",
+        "HG-HZ-ZH",
+    }
 
 
 def test_a_unit_cannot_move_under_its_own_descendant(world):
     with pytest.raises(ValidationError) as exc:
-        services.unit_update(actor=world.users["admin"], unit=world.units["HG"],
-                             parent=world.units["HG-HZ-ZH"])
+        services.unit_update(
+            actor=world.users["admin"], unit=world.units["HG"], parent=world.units["HG-HZ-ZH"]
+        )
     assert services.ERR_PARENT_CYCLE in str(exc.value)
 
 
 def test_open_and_closed_units(world):
-    services.unit_update(actor=world.users["admin"], unit=world.units["HG-MC"],
-                         closed_on=date(2020, 2, 1))
+    services.unit_update(
+        actor=world.users["admin"], unit=world.units["HG-MC"], closed_on=date(2020, 2, 1)
+    )
     open_codes = set(OrgUnit.objects.open_on(date(2020, 2, 1)).values_list("code", flat=True))
     assert "HG-MC" not in open_codes
     assert "HG-MC" in set(OrgUnit.objects.open_on(date(2020, 1, 31)).values_list("code", flat=True))
     with pytest.raises(ValidationError):
-        services.unit_update(actor=world.users["admin"], unit=world.units["HG-MC"],
-                             opened_on=date(2020, 3, 1))
+        services.unit_update(
+            actor=world.users["admin"], unit=world.units["HG-MC"], opened_on=date(2020, 3, 1)
+        )
 
 
 def test_extra_reporting_line(world):
@@ -86,11 +93,19 @@ def test_ranks_compare_by_order(world):
 
 def test_liaison_and_responsible_must_belong_to_the_unit(world):
     with pytest.raises(ValidationError):
-        services.unit_set_responsibles(actor=world.users["admin"], unit=world.units["HG-MC"],
-                                       first_responsible=world.people["staff"], liaisons=[])
+        services.unit_set_responsibles(
+            actor=world.users["admin"],
+            unit=world.units["HG-MC"],
+            first_responsible=world.people["staff"],
+            liaisons=[],
+        )
     with pytest.raises(ValidationError):
-        services.unit_set_responsibles(actor=world.users["admin"], unit=world.units["HG-MC"],
-                                       first_responsible=None, liaisons=[world.people["xn_clerk"]])
+        services.unit_set_responsibles(
+            actor=world.users["admin"],
+            unit=world.units["HG-MC"],
+            first_responsible=None,
+            liaisons=[world.people["xn_clerk"]],
+        )
 
 
 def test_grants_and_scope_checks(world):
@@ -109,7 +124,9 @@ def test_grants_and_scope_checks(world):
 def test_people_scope(world):
     names = set(selectors.people_for(world.users["city_coord"]).values_list("name", flat=True))
     assert "孙丽" not in names and "张伟" in names
-    assert set(selectors.people_for(world.users["staff"]).values_list("name", flat=True)) == {"张伟"}
+    assert set(selectors.people_for(world.users["staff"]).values_list("name", flat=True)) == {
+        "张伟"
+    }
     assert selectors.people_for(world.users["admin"]).count() == Person.objects.count()
 
 
@@ -117,7 +134,8 @@ def test_id_numbers_are_validated_encrypted_and_masked(world):
     p = world.people["staff"]
     assert p.id_number_masked.startswith("420") and "*" in p.id_number_masked
     assert p.id_number_masked[-4:] in services.person_reveal_id_number(
-        actor=world.users["admin"], person=p)
+        actor=world.users["admin"], person=p
+    )
     assert "420102" not in p.id_number_encrypted
     with pytest.raises(ValidationError) as exc:
         services.person_update(actor=world.users["admin"], person=p, id_number="420102198503040011")

@@ -282,48 +282,104 @@ PAGE_CASES = [
     # Reports: a unit's report is submitted by its liaison, read and reviewed above it.
     Case("reports:today", "county_liaison", u("reports:today"), 200, absent=("孝南",)),
     Case("reports:today", "staff", u("reports:today"), 200),
-    Case("reports:submit", "county_liaison", lambda w: f"/reports/{w.form.pk}/units/HG-HZ/2020-02-03/",
-         200),
-    Case("reports:submit", "city_coord", lambda w: f"/reports/{w.form.pk}/units/HG-HZ/2020-02-03/",
-         404),
-    Case("reports:submit", "outsider", lambda w: f"/reports/{w.form.pk}/units/HG-HZ/2020-02-03/",
-         404),
-    Case("reports:submit", "county_liaison",
-         lambda w: f"/reports/{w.form.pk}/units/XG-XN/2020-02-03/", 404),
+    Case(
+        "reports:submit",
+        "county_liaison",
+        lambda w: f"/reports/{w.form.pk}/units/HG-HZ/2020-02-03/",
+        200,
+    ),
+    Case(
+        "reports:submit",
+        "city_coord",
+        lambda w: f"/reports/{w.form.pk}/units/HG-HZ/2020-02-03/",
+        404,
+    ),
+    Case(
+        "reports:submit", "outsider", lambda w: f"/reports/{w.form.pk}/units/HG-HZ/2020-02-03/", 404
+    ),
+    Case(
+        "reports:submit",
+        "county_liaison",
+        lambda w: f"/reports/{w.form.pk}/units/XG-XN/2020-02-03/",
+        404,
+    ),
     Case("reports:report", "city_coord", lambda w: f"/reports/r/{w.reports['HG-HZ'].pk}/", 200),
     Case("reports:report", "outsider", lambda w: f"/reports/r/{w.reports['HG-HZ'].pk}/", 404),
     Case("reports:report", "county_liaison", lambda w: f"/reports/r/{w.reports['XG-XN'].pk}/", 404),
     Case("reports:report", "staff", lambda w: f"/reports/r/{w.reports['HG-HZ'].pk}/", 404),
-    Case("reports:rollup", "city_coord", lambda w: f"/reports/{w.form.pk}/rollup/?node=HG", 200,
-         absent=("孝南",)),
+    Case(
+        "reports:rollup",
+        "city_coord",
+        lambda w: f"/reports/{w.form.pk}/rollup/?node=HG",
+        200,
+        absent=("孝南",),
+    ),
     Case("reports:rollup", "city_coord", lambda w: f"/reports/{w.form.pk}/rollup/?node=XG", 404),
     Case("reports:rollup", "outsider", lambda w: f"/reports/{w.form.pk}/rollup/?node=HG-HZ", 404),
     Case("reports:rollup", "staff", lambda w: f"/reports/{w.form.pk}/rollup/", 404),
-    Case("reports:rollup_pdf", "city_coord", lambda w: f"/reports/{w.form.pk}/rollup.pdf?node=XG",
-         404),
+    Case(
+        "reports:rollup_pdf",
+        "city_coord",
+        lambda w: f"/reports/{w.form.pk}/rollup.pdf?node=XG",
+        404,
+    ),
     Case("reports:ledger", "outsider", lambda w: f"/reports/{w.form.pk}/ledger.xlsx?node=HG", 404),
     Case("reports:ledger", "staff", lambda w: f"/reports/{w.form.pk}/ledger.xlsx", 404),
     Case("reports:dhis2", "city_coord", lambda w: f"/reports/{w.form.pk}/dhis2.json?node=HB", 404),
-    Case("reports:dhis2", "prov_coord", lambda w: f"/reports/{w.form.pk}/dhis2.json?node=HB", 200,
-         absent=()),
+    Case(
+        "reports:dhis2",
+        "prov_coord",
+        lambda w: f"/reports/{w.form.pk}/dhis2.json?node=HB",
+        200,
+        absent=(),
+    ),
     Case("reports:history", "city_coord", lambda w: f"/reports/{w.form.pk}/units/HG-HZ/", 200),
     Case("reports:history", "outsider", lambda w: f"/reports/{w.form.pk}/units/HG-HZ/", 404),
-    Case("reports:unlock", "county_liaison",
-         lambda w: f"/reports/{w.form.pk}/units/HG-HZ/2020-02-03/unlock/", 404, "post",
-         data={"reason": "自己解锁", "hours": 2}),
-    Case("reports:unlock", "outsider",
-         lambda w: f"/reports/{w.form.pk}/units/HG-HZ/2020-02-03/unlock/", 404, "post",
-         data={"reason": "越权", "hours": 2}),
-    Case("reports:unlock", "city_coord",
-         lambda w: f"/reports/{w.form.pk}/units/HG-HZ/2020-02-03/unlock/", 302, "post",
-         data={"reason": "同意补报", "hours": 2}),
-    Case("reports:signal_review", "outsider", lambda w: f"/reports/{w.form.pk}/signals/", 404,
-         "post", data={"signal": "zero_run", "unit": "HG-HZ", "note": "越权"}),
-    Case("reports:signal_review", "city_coord", lambda w: f"/reports/{w.form.pk}/signals/", 302,
-         "post", data={"signal": "zero_run", "unit": "HG-HZ", "note": "已核实"}),
+    Case(
+        "reports:unlock",
+        "county_liaison",
+        lambda w: f"/reports/{w.form.pk}/units/HG-HZ/2020-02-03/unlock/",
+        404,
+        "post",
+        data={"reason": "自己解锁", "hours": 2},
+    ),
+    Case(
+        "reports:unlock",
+        "outsider",
+        lambda w: f"/reports/{w.form.pk}/units/HG-HZ/2020-02-03/unlock/",
+        404,
+        "post",
+        data={"reason": "越权", "hours": 2},
+    ),
+    Case(
+        "reports:unlock",
+        "city_coord",
+        lambda w: f"/reports/{w.form.pk}/units/HG-HZ/2020-02-03/unlock/",
+        302,
+        "post",
+        data={"reason": "同意补报", "hours": 2},
+    ),
+    Case(
+        "reports:signal_review",
+        "outsider",
+        lambda w: f"/reports/{w.form.pk}/signals/",
+        404,
+        "post",
+        data={"signal": "zero_run", "unit": "HG-HZ", "note": "越权"},
+    ),
+    Case(
+        "reports:signal_review",
+        "city_coord",
+        lambda w: f"/reports/{w.form.pk}/signals/",
+        302,
+        "post",
+        data={"signal": "zero_run", "unit": "HG-HZ", "note": "已核实"},
+    ),
     Case("reports:verify", "admin", u("reports:verify"), 200),
-    *[Case("reports:verify", p, u("reports:verify"), 404)
-      for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]],
+    *[
+        Case("reports:verify", p, u("reports:verify"), 404)
+        for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]
+    ],
 ]
 
 API_CASES = [
@@ -497,13 +553,19 @@ def scoped_world(world, client_for):
     from fangkong.reports import services as reports
     from fangkong.reports.models import ReportForm
 
-    world.form = ReportForm.objects.create(code="daily", name="日报", root=world.units["HB"],
-                                           active_from=date(2020, 1, 1))
+    world.form = ReportForm.objects.create(
+        code="daily", name="日报", root=world.units["HB"], active_from=date(2020, 1, 1)
+    )
     world.form.levels.set(UnitLevel.objects.filter(code__in=["province", "city", "county"]))
     clock.freeze(clock.local_datetime(date(2020, 2, 3), __import__("datetime").time(9)))
     world.reports = {
-        code: reports.report_submit(actor=world.users["admin"], form=world.form,
-                                    unit=world.units[code], day=date(2020, 2, 3), kind="zero")
+        code: reports.report_submit(
+            actor=world.users["admin"],
+            form=world.form,
+            unit=world.units[code],
+            day=date(2020, 2, 3),
+            kind="zero",
+        )
         for code in ["HG-HZ", "XG-XN"]
     }
     clock.freeze(None)

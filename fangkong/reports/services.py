@@ -42,6 +42,41 @@ ERR_UNLOCK_NOT_LOCKED = "该日报告尚未锁定，无需解锁。"
 ERR_NOTE = "请填写核查情况。"
 
 
+@transaction.atomic
+def form_create(
+    *,
+    actor,
+    code: str,
+    name: str,
+    root: OrgUnit,
+    level_codes: list[str],
+    active_from: date,
+    deadline_minutes: int = 600,
+    lock_minutes: int = 1440,
+) -> ReportForm:
+    """Assign a daily form to a subtree: units of the given levels there owe it every day."""
+    from fangkong.org.models import UnitLevel
+
+    form = ReportForm(
+        code=code,
+        name=name,
+        root=root,
+        active_from=active_from,
+        deadline_minutes=deadline_minutes,
+        lock_minutes=lock_minutes,
+    )
+    form.full_clean()
+    form.save()
+    form.levels.set(UnitLevel.objects.filter(code__in=level_codes))
+    audit_record(
+        actor=actor,
+        action="report_form.create",
+        obj=form,
+        new={"code": code, "root": root.code, "levels": level_codes},
+    )
+    return form
+
+
 def schedule_for(form: ReportForm, unit: OrgUnit) -> tuple[int, int]:
     """(deadline, lock) in minutes from the day's start: the override nearest the unit wins."""
     overrides = {
