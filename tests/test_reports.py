@@ -15,7 +15,7 @@ from fangkong.accounts import services as account_services
 from fangkong.audit.models import AuditEvent
 from fangkong.health import services as health
 from fangkong.org import services as org_services
-from fangkong.org.models import OrgUnit, UnitLevel
+from fangkong.org.models import UnitLevel
 from fangkong.reports import selectors, services
 from fangkong.reports.models import CurrentReport, Report, ReportForm
 
