@@ -82,7 +82,7 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "fangkong.lib.sqlite",
             "NAME": VAR_DIR / "fangkong.sqlite3",
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",

@@ -1,6 +1,7 @@
 """API: submit a household check-in (idempotent), read one's history, and a unit's day for liaisons."""
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -8,7 +9,6 @@ from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema, Status
 
 from fangkong.health import selectors, services
-from fangkong.health.forms import SelfForm, SubjectForm
 from fangkong.health.models import Channel
 from fangkong.lib import clock
 from fangkong.org import selectors as org
@@ -104,12 +104,33 @@ class UnitDayOut(Schema):
     people: list[DayPersonOut]
 
 
-def _form_data(s: SubjectIn) -> dict:
-    data = s.dict()
-    data["risk_travel"] = "1" if s.risk_travel else "0"
-    data["out_of_town"] = "1" if s.out_of_town else "0"
-    data["temperature"] = "" if s.temperature is None else str(s.temperature)
-    return data
+def _answers(s: SubjectIn, attested: bool) -> tuple[services.Answers, dict[str, str]]:
+    """Build one subject's answers; problems come back field by field, in the forms' words."""
+    errors = {}
+    temperature = None
+    if s.temperature not in (None, ""):
+        try:
+            temperature = Decimal(str(s.temperature)).quantize(Decimal("0.1"))
+        except InvalidOperation:
+            errors["temperature"] = services.ERR_TEMPERATURE_RANGE
+    answers = services.Answers(
+        temperature=temperature,
+        family_member_id=s.family_member_id,
+        symptoms=s.symptoms,
+        symptom_other=s.symptom_other,
+        contact=s.contact,
+        risk_travel=s.risk_travel,
+        quarantine=s.quarantine,
+        quarantine_place=s.quarantine_place,
+        quarantine_start=s.quarantine_start,
+        work_mode="" if s.family_member_id else s.work_mode,
+        current_city=s.current_city,
+        out_of_town=s.out_of_town,
+        attested=attested,
+    )
+    found = services.answer_errors(answers, is_staff_member=s.family_member_id is None)
+    found.pop("attested", None)  # reported once for the whole submission
+    return answers, errors | found
 
 
 @router.post(
@@ -129,13 +150,11 @@ def submit(
         person = org.get_person_for(user, payload.person_id, org.CAP_REPORT)
     errors, answers = {}, []
     for i, s in enumerate(payload.subjects):
-        cls = SubjectForm if s.family_member_id else SelfForm
-        form = cls(_form_data(s), subject_name="", family_member_id=s.family_member_id)
-        if form.is_valid():
-            answers.append(form.answers(attested=payload.attested))
-        else:
-            for field, messages in form.errors.items():
-                errors[f"subjects.{i}.{field}"] = list(messages)
+        subject, problems = _answers(s, payload.attested)
+        answers.append(subject)
+        errors |= {f"subjects.{i}.{field}": [message] for field, message in problems.items()}
+    if not payload.attested:
+        errors["attested"] = [services.ERR_NOT_ATTESTED]
     if not payload.subjects:
         errors["subjects"] = [_("至少填写一人的打卡信息。")]
     if errors:

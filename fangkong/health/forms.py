@@ -7,7 +7,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.health.models import Contact, ExemptionKind, Quarantine, Symptom, WorkMode
-from fangkong.health.services import ERR_NOT_ATTESTED, Answers
+from fangkong.health.services import (
+    ERR_NOT_ATTESTED,
+    ERR_TEMPERATURE_RANGE,
+    ERR_TEMPERATURE_REQUIRED,
+    Answers,
+)
 
 YES_NO = [("0", _("否")), ("1", _("是"))]
 
@@ -24,7 +29,12 @@ class SubjectForm(forms.Form):
         widget=forms.NumberInput(
             attrs={"step": "0.1", "inputmode": "decimal", "placeholder": "例如 36.5"}
         ),
-        error_messages={"required": _("请填写体温。"), "invalid": _("请填写数字，例如 36.5。")},
+        error_messages={
+            "required": _(ERR_TEMPERATURE_REQUIRED),
+            "invalid": _("请填写数字，例如 36.5。"),
+            "min_value": _(ERR_TEMPERATURE_RANGE),
+            "max_value": _(ERR_TEMPERATURE_RANGE),
+        },
     )
     symptoms = forms.MultipleChoiceField(
         label=_("今日症状（没有则不选）"),

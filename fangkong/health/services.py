@@ -17,6 +17,7 @@ from fangkong.health.models import (
     Channel,
     CheckIn,
     CheckInRevision,
+    Contact,
     DailyHealthAggregate,
     Exemption,
     FollowUpCase,
@@ -25,6 +26,7 @@ from fangkong.health.models import (
     IdempotencyRecord,
     Quarantine,
     Symptom,
+    WorkMode,
 )
 from fangkong.lib import clock
 from fangkong.lib.db import one_or_none
@@ -42,6 +44,10 @@ ERR_TRANSITION = "个案状态不能这样变更。"
 ERR_NOTE_REQUIRED = "请填写跟踪记录。"
 ERR_CASE_CLOSED = "该个案已结案。"
 ERR_QUARANTINE_PLACE = "处于隔离或医学观察时，请填写隔离地点和开始日期。"
+ERR_TEMPERATURE_REQUIRED = "请填写体温。"
+ERR_TEMPERATURE_RANGE = "体温应在 34.0 至 42.5 ℃ 之间，请核对。"
+ERR_CHOICE = "选项无效，请从列表中选择。"
+TEMPERATURE_MIN, TEMPERATURE_MAX = Decimal("34.0"), Decimal("42.5")
 
 ANSWER_FIELDS = (
     "temperature",
@@ -63,7 +69,7 @@ ANSWER_FIELDS = (
 class Answers:
     """One subject's answers: the staff member (family_member_id None) or one family member."""
 
-    temperature: Decimal
+    temperature: Decimal | None
     family_member_id: int | None = None
     symptoms: list[str] = field(default_factory=list)
     symptom_other: str = ""
@@ -109,19 +115,35 @@ def abnormal_reasons(answers: Answers, rules: HealthRules) -> list[str]:
     return reasons
 
 
-def _validate(answers: Answers, *, is_staff_member: bool) -> None:
+def answer_errors(answers: Answers, *, is_staff_member: bool) -> dict[str, str]:
+    """Field-level problems with one subject's answers (empty when they can be stored)."""
     errors = {}
+    if answers.temperature is None:
+        errors["temperature"] = ERR_TEMPERATURE_REQUIRED
+    elif not TEMPERATURE_MIN <= answers.temperature <= TEMPERATURE_MAX:
+        errors["temperature"] = ERR_TEMPERATURE_RANGE
     if not answers.attested:
         errors["attested"] = ERR_NOT_ATTESTED
     if is_staff_member and not answers.work_mode:
         errors["work_mode"] = ERR_WORK_MODE
-    if answers.quarantine != Quarantine.NONE and not (
+    elif answers.work_mode and answers.work_mode not in WorkMode.values:
+        errors["work_mode"] = ERR_CHOICE
+    if answers.contact not in Contact.values:
+        errors["contact"] = ERR_CHOICE
+    if answers.quarantine not in Quarantine.values:
+        errors["quarantine"] = ERR_CHOICE
+    elif answers.quarantine != Quarantine.NONE and not (
         answers.quarantine_place and answers.quarantine_start
     ):
         errors["quarantine_place"] = ERR_QUARANTINE_PLACE
     unknown = set(answers.symptoms) - set(Symptom.values)
     if unknown:
         errors["symptoms"] = f"未知症状：{', '.join(sorted(unknown))}"
+    return errors
+
+
+def _validate(answers: Answers, *, is_staff_member: bool) -> None:
+    errors = answer_errors(answers, is_staff_member=is_staff_member)
     if errors:
         raise ValidationError(errors)
 
@@ -177,26 +199,25 @@ def _write(
     if answers.family_member_id:
         values["work_mode"] = ""
     reasons = abnormal_reasons(answers, rules)
-    existing = one_or_none(CheckIn.objects.select_for_update().filter(day=day, **subject))
-    if existing is None:
-        try:
-            with transaction.atomic():
-                checkin = CheckIn.objects.create(
-                    person=person,
-                    family_member_id=answers.family_member_id,
-                    day=day,
-                    unit_id=person.unit_id,
-                    abnormal=bool(reasons),
-                    abnormal_reasons=reasons,
-                    channel=channel,
-                    entered_by=actor,
-                    submitted_at=now,
-                    updated_at=now,
-                    **values,
-                )
-        except IntegrityError:
-            # A concurrent submission created it first: treat ours as a correction of theirs.
-            existing = CheckIn.objects.select_for_update().get(day=day, **subject)
+    # Insert first (the usual case); the unique constraint tells us when it is a correction.
+    existing = None
+    try:
+        with transaction.atomic():
+            checkin = CheckIn.objects.create(
+                person=person,
+                family_member_id=answers.family_member_id,
+                day=day,
+                unit_id=person.unit_id,
+                abnormal=bool(reasons),
+                abnormal_reasons=reasons,
+                channel=channel,
+                entered_by=actor,
+                submitted_at=now,
+                updated_at=now,
+                **values,
+            )
+    except IntegrityError:
+        existing = CheckIn.objects.select_for_update().get(day=day, **subject)
     if existing is not None:
         if is_locked(day) and not correction_reason:
             raise ValidationError(ERR_LOCKED)
@@ -260,16 +281,10 @@ def checkin_submit(
     """Record today's check-in for a staff member and any of their family in one go.
 
     The day and every timestamp are the server's. Replaying an idempotency key returns the first
-    result and writes nothing. Reads and validation happen before the write transaction so the
-    database write lock (SQLite) is held only for the inserts.
+    result and leaves nothing behind. Validation happens before the write transaction so the
+    database write lock (SQLite) is held only for the inserts; the common path is insert-only.
     """
     key = idempotency_key[:100] if idempotency_key else None
-    if key:
-        earlier = IdempotencyRecord.objects.filter(user=actor, key=key).values_list(
-            "result", flat=True
-        )
-        for result in earlier:
-            return result
     if person.user_id != actor.pk:
         if not org_selectors.can(actor, org_selectors.CAP_REPORT, person.unit):
             raise PermissionDenied(ERR_NOT_ALLOWED)
@@ -305,7 +320,9 @@ def checkin_submit(
                 IdempotencyRecord.objects.create(
                     user=actor, key=key, result=result, created_at=clock.now()
                 )
-    except IntegrityError:
+    except (IntegrityError, ValidationError):
+        # A replay of a key already answered: the key insert (or the lock) stopped this one, and
+        # everything it wrote rolled back; hand back the first answer.
         if key:
             for result in IdempotencyRecord.objects.filter(user=actor, key=key).values_list(
                 "result", flat=True
