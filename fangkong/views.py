@@ -35,6 +35,7 @@ def home(request):
     if person is not None:
         done = household_today(person, clock.today())
         checkin = {"done": len(done), "total": family_count + 1}
+    report_tasks = _report_tasks(user)
     health_units = [g for g in my_grants if g.unit_id and selectors.CAP_HEALTH_VIEW in g.caps]
     return render(
         request,
@@ -46,5 +47,28 @@ def home(request):
             "family_count": family_count,
             "checkin": checkin,
             "health_units": health_units,
+            "report_tasks": report_tasks,
         },
     )
+
+
+def _report_tasks(user) -> list[dict]:
+    """Today's report status for each unit the user reports for, and roll-ups they coordinate."""
+    from fangkong.reports import selectors as reports
+    from fangkong.reports.services import is_expected
+
+    tasks = []
+    today = clock.today()
+    forms = list(reports.forms_for(user))
+    units = list(selectors.units_for(user, selectors.CAP_REPORT).order_by("path")[:5])
+    for form in forms:
+        for unit in units:
+            if is_expected(form, unit, today):
+                day = reports.unit_days(form, unit, today, today)[0]
+                tasks.append({"kind": "report", "form": form, "unit": unit, "day": day})
+        for g in selectors.grants(user):
+            if selectors.CAP_CHASE in g.caps and g.unit_code:
+                tasks.append(
+                    {"kind": "rollup", "form": form, "code": g.unit_code, "name": g.unit_name}
+                )
+    return tasks

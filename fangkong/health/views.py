@@ -258,7 +258,10 @@ def cases(request):
     show = request.GET.get("show", "open")
     if show == "open":
         qs = qs.filter(closed_at__isnull=True)
-    return render(request, "health/cases.html", {"cases": qs[:500], "show": show})
+    cases = list(qs[:500])
+    if any(c.person.user_id != request.user.pk for c in cases):
+        selectors.record_health_view(actor=request.user, what=f"case list ({len(cases)})")
+    return render(request, "health/cases.html", {"cases": cases, "show": show})
 
 
 @login_required
