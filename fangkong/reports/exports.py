@@ -95,7 +95,7 @@ def ledger_xlsx(*, form: ReportForm, node: OrgUnit, day_from: date, day_to: date
                 r.name,
                 people.get(r.id, {}).get("first_responsible", ""),
                 people.get(r.id, {}).get("liaisons", ""),
-                selectors.STATUS_LABELS[r.status],
+                str(selectors.STATUS_LABELS[r.status]),
                 timezone.localtime(cur["first_submitted_at"]).strftime("%m-%d %H:%M")
                 if cur
                 else "",

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from fangkong.health.models import CaseStatus, CheckIn, FollowUpCase, HealthRules
 from fangkong.lib import clock
@@ -38,23 +39,23 @@ ACCEPTED = "accepted"
 NOT_EXPECTED = "not_expected"
 
 STATUS_LABELS = {
-    NOT_DUE: "未到截止时间",
-    ON_TIME: "按时报送",
-    LATE: "迟报",
-    ZERO_ON_TIME: "零报告（按时）",
-    ZERO_LATE: "零报告（迟报）",
-    MISSING: "漏报",
-    RETURNED: "已退回",
-    ACCEPTED: "已通过",
-    NOT_EXPECTED: "无需报送",
+    NOT_DUE: _("未到截止时间"),
+    ON_TIME: _("按时报送"),
+    LATE: _("迟报"),
+    ZERO_ON_TIME: _("零报告（按时）"),
+    ZERO_LATE: _("零报告（迟报）"),
+    MISSING: _("漏报"),
+    RETURNED: _("已退回"),
+    ACCEPTED: _("已通过"),
+    NOT_EXPECTED: _("无需报送"),
 }
 
 SIGNAL_LABELS = {
-    "zero_vs_checkins": "零报告与打卡数据矛盾",
-    "below_derived": "填报数少于打卡数据",
-    "zero_run": "长期零报告且打卡覆盖率低",
-    "corrected_down": "报送后向下更正",
-    "below_children": "上级汇总数少于下级合计",
+    "zero_vs_checkins": _("零报告与打卡数据矛盾"),
+    "below_derived": _("填报数少于打卡数据"),
+    "zero_run": _("长期零报告且打卡覆盖率低"),
+    "corrected_down": _("报送后向下更正"),
+    "below_children": _("上级汇总数少于下级合计"),
 }
 ZERO_RUN_DAYS = 7
 ZERO_RUN_COVERAGE = 0.8
