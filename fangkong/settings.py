@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "fangkong.org",
     "fangkong.health",
     "fangkong.reports",
+    "fangkong.notify",
+    "fangkong.screen",
+    "fangkong.notices",
 ]
 
 MIDDLEWARE = [
