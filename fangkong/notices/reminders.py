@@ -10,6 +10,7 @@ The run reads everything in a fixed number of queries, whatever the number of re
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -86,11 +87,24 @@ class Plan:
             )
 
     def save(self, batch_size: int | None = None) -> int:
-        before = len(self.rows)
-        size = batch_size or before or 1
-        for i in range(0, before, size):
-            Message.objects.bulk_create(self.rows[i : i + size], ignore_conflicts=True)
-        return before
+        """Insert all rows with one executemany per batch (ON CONFLICT on the key does nothing)."""
+        columns = ["key", "kind", "channel", "user_id", "address", "subject", "body", "status",
+                   "attempts", "next_attempt_at", "last_error", "created_at"]
+        table = Message._meta.db_table
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+               f"({', '.join(['%s'] * len(columns))}) ON CONFLICT (key) DO NOTHING")
+        ops = connection.ops
+        rows = [
+            (m.key, m.kind, m.channel, m.user_id, m.address, m.subject, m.body, "pending", 0,
+             ops.adapt_datetimefield_value(m.next_attempt_at), "",
+             ops.adapt_datetimefield_value(m.created_at))
+            for m in self.rows
+        ]
+        size = batch_size or len(rows) or 1
+        for i in range(0, len(rows), size):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(sql, rows[i : i + size])
+        return len(rows)
 
 
 def _ladder(kind: str, form: ReportForm | None, path: str, rules: list[ReminderRule]) -> dict:
