@@ -36,6 +36,14 @@ def home(request):
         done = household_today(person, clock.today())
         checkin = {"done": len(done), "total": family_count + 1}
     report_tasks = _report_tasks(user)
+    from fangkong.notices.models import NoticeRecipient
+
+    pending_notices = list(
+        NoticeRecipient.objects.filter(user=user)
+        .filter(Q(read_at__isnull=True) | Q(notice__requires_ack=True, acked_at__isnull=True))
+        .select_related("notice")
+        .order_by("-notice__published_at")[:5]
+    )
     health_units = [g for g in my_grants if g.unit_id and selectors.CAP_HEALTH_VIEW in g.caps]
     return render(
         request,
@@ -48,6 +56,7 @@ def home(request):
             "checkin": checkin,
             "health_units": health_units,
             "report_tasks": report_tasks,
+            "pending_notices": pending_notices,
         },
     )
 

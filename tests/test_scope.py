@@ -375,6 +375,32 @@ PAGE_CASES = [
         "post",
         data={"signal": "zero_run", "unit": "HG-HZ", "note": "已核实"},
     ),
+    # Notices: recipients and coordinators above read them; only coordinators publish.
+    Case("notices:list", "staff", u("notices:list"), 200, absent=("孝感通知",)),
+    Case("notices:new", "city_coord", u("notices:new"), 200),
+    Case("notices:new", "county_liaison", u("notices:new"), 404),
+    Case("notices:new", "staff", u("notices:new"), 404),
+    Case("notices:detail", "county_liaison", lambda w: f"/notices/{w.notice.pk}/", 200),
+    Case("notices:detail", "outsider", lambda w: f"/notices/{w.notice.pk}/", 404),
+    Case("notices:detail", "staff", lambda w: f"/notices/{w.notice.pk}/", 404),
+    Case("notices:ack", "county_liaison", lambda w: f"/notices/{w.notice.pk}/ack/", 302, "post"),
+    Case("notices:ack", "outsider", lambda w: f"/notices/{w.notice.pk}/ack/", 404, "post"),
+    Case("notices:ack", "city_coord", lambda w: f"/notices/{w.notice.pk}/ack/", 404, "post"),
+    Case("notices:receipts", "city_coord", lambda w: f"/notices/{w.notice.pk}/receipts/", 200),
+    Case("notices:receipts", "county_liaison", lambda w: f"/notices/{w.notice.pk}/receipts/", 404),
+    Case("notices:receipts", "outsider", lambda w: f"/notices/{w.notice.pk}/receipts/", 404),
+    Case(
+        "notices:attachment",
+        "county_liaison",
+        lambda w: f"/notices/{w.notice.pk}/files/{w.notice_file.pk}/",
+        200,
+    ),
+    Case(
+        "notices:attachment",
+        "outsider",
+        lambda w: f"/notices/{w.notice.pk}/files/{w.notice_file.pk}/",
+        404,
+    ),
     Case("reports:verify", "admin", u("reports:verify"), 200),
     *[
         Case("reports:verify", p, u("reports:verify"), 404)
@@ -568,6 +594,26 @@ def scoped_world(world, client_for):
         )
         for code in ["HG-HZ", "XG-XN"]
     }
+    from fangkong.notices import services as notices
+
+    world.notice = notices.notice_publish(
+        actor=world.users["city_coord"],
+        unit=world.units["HG"],
+        title="黄冈通知",
+        body="正文",
+        kind="notice",
+        audiences=["liaison", "leader"],
+        files=[("附件.txt", b"hello")],
+    )
+    world.notice_file = world.notice.attachments.get()
+    notices.notice_publish(
+        actor=world.users["outsider"],
+        unit=world.units["XG"],
+        title="孝感通知",
+        body="正文",
+        kind="notice",
+        audiences=["staff"],
+    )
     clock.freeze(None)
     return world
 
