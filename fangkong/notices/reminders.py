@@ -88,16 +88,42 @@ class Plan:
 
     def save(self, batch_size: int | None = None) -> int:
         """Insert all rows with one executemany per batch (ON CONFLICT on the key does nothing)."""
-        columns = ["key", "kind", "channel", "user_id", "address", "subject", "body", "status",
-                   "attempts", "next_attempt_at", "last_error", "created_at"]
+        columns = [
+            "key",
+            "kind",
+            "channel",
+            "user_id",
+            "address",
+            "subject",
+            "body",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "created_at",
+        ]
         table = Message._meta.db_table
-        sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-               f"({', '.join(['%s'] * len(columns))}) ON CONFLICT (key) DO NOTHING")
+        # Table and column names are constants of this module, values are parameters.
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
+            f"({', '.join(['%s'] * len(columns))}) ON CONFLICT (key) DO NOTHING"
+        )
         ops = connection.ops
         rows = [
-            (m.key, m.kind, m.channel, m.user_id, m.address, m.subject, m.body, "pending", 0,
-             ops.adapt_datetimefield_value(m.next_attempt_at), "",
-             ops.adapt_datetimefield_value(m.created_at))
+            (
+                m.key,
+                m.kind,
+                m.channel,
+                m.user_id,
+                m.address,
+                m.subject,
+                m.body,
+                "pending",
+                0,
+                ops.adapt_datetimefield_value(m.next_attempt_at),
+                "",
+                ops.adapt_datetimefield_value(m.created_at),
+            )
             for m in self.rows
         ]
         size = batch_size or len(rows) or 1
