@@ -23,6 +23,7 @@ fangkong/static/vendor/.installed: package.json package-lock.json scripts/copy_v
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
+	$(PY) manage.py demo_today
 	DEBUG=$${DEBUG:-1} bash scripts/run.sh
 
 test: install

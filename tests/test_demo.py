@@ -121,3 +121,16 @@ def test_docs_list_every_account(loaded):
     assert demo.PASSWORD in text
     for account in demo.ACCOUNTS:
         assert f"`{account.username}`" in text
+
+
+def test_demo_today_adds_one_morning_once(loaded):
+    from fangkong.health.models import CheckIn
+    from fangkong.reports.models import CurrentReport
+
+    call_command("demo_today", stdout=StringIO())
+    checkins, reports = CheckIn.objects.count(), CurrentReport.objects.count()
+    assert checkins > 3000 and reports > 50
+    out = StringIO()
+    call_command("demo_today", stdout=out)
+    assert "未做修改" in out.getvalue()
+    assert (CheckIn.objects.count(), CurrentReport.objects.count()) == (checkins, reports)
