@@ -214,3 +214,29 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- Outbound channels (fangkong/notify) ---
+# Mail goes through Django's SMTP backend; the test runner's in-memory EMAIL_BACKEND is not used
+# for the outbox, so the backend the outbox sends with is its own setting.
+import json  # noqa: E402
+
+NOTIFY_EMAIL_BACKEND = envstr("NOTIFY_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "防控 Fangkong <noreply@fangkong.localhost>")
+# A generic SMS gateway: POST {"mobile", "content", "sign", "id"} as JSON with a bearer token.
+SMS_GATEWAY_URL = envstr("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = envstr("SMS_GATEWAY_TOKEN", "")
+SMS_SIGN = envstr("SMS_SIGN", "防控")
+# Group robots by name, as JSON: {"hg-duty": {"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/
+# send?key=…"}, "hb": {"url": "https://oapi.dingtalk.com/robot/send?access_token=…",
+# "secret": "SEC…", "mentions": ["138…"]}}. A message's address names the robot.
+FANGKONG_WEBHOOKS = json.loads(envstr("FANGKONG_WEBHOOKS", "") or "{}")
+NOTIFY_HTTP_TIMEOUT = envint("NOTIFY_HTTP_TIMEOUT", 10)
+# A message still being sent this long after a worker took it is reported on the outbox page.
+NOTIFY_STUCK_AFTER_MINUTES = envint("NOTIFY_STUCK_AFTER_MINUTES", 10)

@@ -169,3 +169,61 @@ def test_the_run_makes_a_constant_number_of_queries(world, rform, clock):
     many, many_messages = queries()
     assert many_messages > few_messages + 50
     assert many == few
+
+
+from tests.test_notify import HttpReceiver, SmtpRecorder, http_receiver, smtp_server  # noqa: E402,F401
+
+
+def test_a_day_through_real_smtp_and_http(world, rform, clock, smtp_server, http_receiver):
+    """The ladder with SMS, email and a WeCom group robot; the servers receive exactly this."""
+    from fangkong.notices.models import ReminderRule
+    from fangkong.notify.delivery import deliver_due
+
+    ReminderRule.objects.create(
+        kind="report",
+        form=rform,
+        unit=world.units["HB"],
+        steps=[
+            {"offset": -60, "to": "liaison", "channels": ["inbox", "sms"]},
+            {"offset": 0, "to": "leader", "channels": ["sms"]},
+            {"offset": 60, "to": "parent_coordinator", "channels": ["email", "wecom:hg-wecom"]},
+        ],
+    )
+
+    def tick(moment):
+        clock.freeze(moment)
+        reminders.run()
+        deliver_due()
+
+    tick(at(D, 8, 0))
+    tick(at(D, 9, 0))
+    tick(at(D, 9, 1))  # a minute later: nothing new
+    tick(at(D, 10, 0))
+    clock.freeze(at(D, 10, 30))
+    reports.report_submit(
+        actor=world.users["county_liaison"],
+        form=rform,
+        unit=world.units["HG-HZ"],
+        day=D,
+        kind="zero",
+    )
+    tick(at(D, 11, 0))
+    tick(at(D + timedelta(days=1), 8, 0))
+
+    sms = [
+        (r["json"]["mobile"], r["json"]["content"][:13])
+        for r in http_receiver.requests
+        if r["path"] == "/sms/send"
+    ]
+    liaison, leader = world.people["county_liaison"].mobile, world.people["leader"].mobile
+    assert sms == [(liaison, "【提醒】黄州区审计局 日报"), (leader, "【催报】黄州区审计局 日报")]
+    wecom = [r["json"] for r in http_receiver.requests if r["path"] == "/cgi-bin/webhook/send"]
+    mentioned = sorted(m for w in wecom for m in w["text"].get("mentioned_mobile_list", []))
+    assert mentioned == sorted(
+        world.people[k].mobile for k in ["prov_coord", "city_coord", "outsider"]
+    )
+    assert all(w["msgtype"] == "text" and "未报送" in w["text"]["content"] for w in wecom)
+    mails = [(e.rcpt_tos, e.content.decode()) for e in smtp_server.envelopes]
+    assert [m[0] for m in mails] == [["city@example.org"], ["city@example.org"]]
+    assert "麻城市审计局" in mails[0][1] and "黄州区审计局" not in mails[0][1]
+    assert Message.objects.filter(status="sent").count() == Message.objects.count()

@@ -406,6 +406,182 @@ PAGE_CASES = [
         Case("reports:verify", p, u("reports:verify"), 404)
         for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]
     ],
+    # Notify: an inbox message is for its recipient alone, administrators included; the outbox
+    # and its retry button are for administrators. Each path first adds 张伟's message.
+    *[
+        Case(
+            "notify:inbox",
+            p,
+            lambda w: (
+                w.users["staff"].messages.get_or_create(
+                    key="scope.inbox.staff",
+                    defaults={
+                        "kind": "notice",
+                        "channel": "inbox",
+                        "subject": "张伟的站内消息",
+                        "body": "仅本人可见",
+                        "created_at": w.users["staff"].date_joined,
+                    },
+                ),
+                reverse("notify:inbox"),
+            )[1],
+            200,
+            absent=() if p == "staff" else ("张伟的站内消息",),
+        )
+        for p in ["staff", "admin", "county_liaison", "outsider"]
+    ],
+    *[
+        Case(
+            "notify:inbox_message",
+            p,
+            lambda w: reverse(
+                "notify:inbox_message",
+                args=[
+                    w.users["staff"]
+                    .messages.get_or_create(
+                        key="scope.inbox.staff",
+                        defaults={
+                            "kind": "notice",
+                            "channel": "inbox",
+                            "subject": "张伟的站内消息",
+                            "body": "仅本人可见",
+                            "created_at": w.users["staff"].date_joined,
+                        },
+                    )[0]
+                    .pk
+                ],
+            ),
+            200 if p == "staff" else 404,
+        )
+        for p in ["staff", "admin", "leader", "county_liaison", "outsider"]
+    ],
+    Case("notify:outbox", "admin", u("notify:outbox"), 200),
+    *[
+        Case("notify:outbox", p, u("notify:outbox"), 404)
+        for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]
+    ],
+    *[
+        Case(
+            "notify:outbox_retry",
+            p,
+            lambda w: reverse(
+                "notify:outbox_retry",
+                args=[
+                    w.users["staff"]
+                    .messages.get_or_create(
+                        key="scope.failed.staff",
+                        defaults={
+                            "kind": "reminder.checkin",
+                            "channel": "sms",
+                            "address": "13871000004",
+                            "subject": "健康打卡提醒",
+                            "body": "请完成健康打卡。",
+                            "status": "failed",
+                            "attempts": 6,
+                            "last_error": "HTTP 500",
+                            "created_at": w.users["staff"].date_joined,
+                        },
+                    )[0]
+                    .pk
+                ],
+            ),
+            302 if p == "admin" else 404,
+            "post",
+        )
+        for p in ["admin", "prov_coord", "city_coord", "staff", "outsider"]
+    ],
+    # Screen: posts and display links are managed by coordinators inside their subtree (and
+    # administrators); the unit screen follows unit scope; a display link needs no login.
+    *[Case("screen:posts", p, u("screen:posts"), 200) for p in ["admin", "city_coord"]],
+    Case("screen:posts", "outsider", u("screen:posts"), 200, absent=("戴口罩",)),
+    *[
+        Case("screen:posts", p, u("screen:posts"), 404)
+        for p in ["county_liaison", "leader", "staff"]
+    ],
+    Case(
+        "screen:posts",
+        "outsider",
+        u("screen:posts"),
+        404,
+        "post",
+        data={"title": "越权", "body": "越权", "unit": "HG", "published_from": "2020-02-03"},
+    ),
+    *[
+        Case(
+            "screen:post_unpublish",
+            p,
+            lambda w: reverse("screen:post_unpublish", args=[w.screen_post.pk]),
+            status,
+            "post",
+        )
+        for p, status in [
+            ("city_coord", 302),
+            ("prov_coord", 302),
+            ("outsider", 404),
+            ("county_liaison", 404),
+            ("staff", 404),
+        ]
+    ],
+    *[Case("screen:links", p, u("screen:links"), 200) for p in ["admin", "city_coord"]],
+    Case("screen:links", "outsider", u("screen:links"), 200, absent=("黄冈会议室屏幕",)),
+    *[
+        Case("screen:links", p, u("screen:links"), 404)
+        for p in ["county_liaison", "leader", "staff"]
+    ],
+    Case(
+        "screen:links",
+        "outsider",
+        u("screen:links"),
+        404,
+        "post",
+        data={"name": "越权", "unit": "HG-HZ", "form": "1"},
+    ),
+    *[
+        Case(
+            "screen:link_revoke",
+            p,
+            lambda w: reverse("screen:link_revoke", args=[w.screen_link.pk]),
+            status,
+            "post",
+        )
+        for p, status in [("city_coord", 302), ("outsider", 404), ("staff", 404)]
+    ],
+    Case("screen:unit", "city_coord", u("screen:unit", "HG"), 200, absent=("张伟", "孝南")),
+    Case("screen:unit", "county_liaison", u("screen:unit", "HG-HZ"), 200, absent=("张伟",)),
+    Case("screen:unit", "city_coord", u("screen:unit", "XG"), 404),
+    Case("screen:unit", "outsider", u("screen:unit", "HG"), 404),
+    Case("screen:unit", "staff", u("screen:unit", "HG-HZ-ZH"), 404),
+    Case("screen:unit_data", "city_coord", u("screen:unit_data", "HG"), 200),
+    Case("screen:unit_data", "outsider", u("screen:unit_data", "HG-HZ"), 404),
+    Case("screen:unit_data", "staff", u("screen:unit_data", "HG-HZ-ZH"), 404),
+    Case(
+        "screen:display",
+        "outsider",
+        lambda w: reverse("screen:display", args=[w.screen_token]),
+        200,
+        absent=("张伟", "李红梅", "孙丽"),
+    ),
+    Case(
+        "screen:display", "city_coord", lambda w: reverse("screen:display", args=["no-such"]), 404
+    ),
+    Case(
+        "screen:display",
+        "city_coord",
+        lambda w: reverse("screen:display", args=[w.screen_revoked_token]),
+        404,
+    ),
+    Case(
+        "screen:display_data",
+        "staff",
+        lambda w: reverse("screen:display_data", args=[w.screen_token]),
+        200,
+    ),
+    Case(
+        "screen:display_data",
+        "city_coord",
+        lambda w: reverse("screen:display_data", args=[w.screen_revoked_token]),
+        404,
+    ),
 ]
 
 API_CASES = [
@@ -615,6 +791,20 @@ def scoped_world(world, client_for):
         audiences=["staff"],
     )
     clock.freeze(None)
+    # Screen: a post and two display links of 黄冈 (one revoked), all by its coordinator.
+    from fangkong.screen import services as screen
+
+    coord = world.users["city_coord"]
+    world.screen_post = screen.post_create(
+        actor=coord, title="戴口罩", body="外出请戴口罩。", unit=world.units["HG"]
+    )
+    world.screen_link, world.screen_token = screen.display_link_create(
+        actor=coord, node=world.units["HG"], form=world.form, name="黄冈会议室屏幕"
+    )
+    revoked, world.screen_revoked_token = screen.display_link_create(
+        actor=coord, node=world.units["HG"], form=world.form, name="旧屏幕"
+    )
+    screen.display_link_revoke(actor=coord, link=revoked)
     return world
 
 

@@ -68,13 +68,17 @@ class Plan:
         self, *, key: str, kind: str, contact: tuple, channels: list[str], subject: str, body: str
     ) -> None:
         user_id, email, mobile = contact
-        for channel in channels:
+        for spec in channels:
+            # "wecom:NAME" / "dingtalk:NAME" post to the named group robot, @-mentioning the mobile.
+            channel, _, robot = spec.partition(":")
             address = {"email": email, "sms": mobile}.get(channel, "")
+            if robot:
+                address = f"{robot}:{mobile}" if mobile else robot
             if channel in ("email", "sms") and not address:
                 continue  # nobody to reach on this channel; the inbox copy still goes
             self.rows.append(
                 Message(
-                    key=f"{key}:{channel}:{user_id}"[:200],
+                    key=f"{key}:{spec}:{user_id}"[:200],
                     kind=kind,
                     channel=channel,
                     user_id=user_id,
@@ -211,13 +215,15 @@ def plan_reports(plan: Plan, contacts: Contacts, rules: list[ReminderRule]) -> N
                             f"请联系上级协调员解锁后补报。",
                         )
                     for c in contacts.nearest(contacts.coordinators, u["path"], skip_self=True):
-                        digests[(c, f"past:{today}")].append(f"{u['name']}（{day:%m月%d日}，漏报）")
-        for (contact, step), lines in digests.items():
+                        digests[(c, f"past:{today}", ("inbox", "email"))].append(
+                            f"{u['name']}（{day:%m月%d日}，漏报）"
+                        )
+        for (contact, step, channels), lines in digests.items():
             plan.add(
                 key=f"r:{form.pk}:coord:{today}:{step}",
                 kind="reminder.report.digest",
                 contact=contact,
-                channels=["inbox", "email"],
+                channels=list(channels),
                 subject=f"【催报】{form.name}：下级 {len(lines)} 个单位未报送",
                 body="以下单位尚未报送：\n" + "\n".join(sorted(lines)),
             )
@@ -249,7 +255,7 @@ def _report_step(plan, contacts, form, u, day, deadline, i, step, digests) -> No
             )
     elif step["to"] == "parent_coordinator":
         for c in contacts.nearest(contacts.coordinators, u["path"], skip_self=True):
-            digests[(c, str(i))].append(f"{u['name']}（截止 {when}）")
+            digests[(c, str(i), tuple(step["channels"]))].append(f"{u['name']}（截止 {when}）")
 
 
 def plan_checkins(plan: Plan, contacts: Contacts, rules: list[ReminderRule]) -> None:

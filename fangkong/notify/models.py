@@ -27,16 +27,25 @@ class Message(models.Model):
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(_("类型"), max_length=30)  # reminder.report, reminder.checkin, notice…
     channel = models.CharField(_("渠道"), max_length=10, choices=ChannelKind.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
-                             blank=True, related_name="messages")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
     address = models.CharField(_("地址"), max_length=200, blank=True)  # email, mobile, webhook name
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"))
-    status = models.CharField(_("状态"), max_length=10, choices=MessageStatus.choices,
-                              default=MessageStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # When a worker took the message for sending; a message still `sending` long after this was
+    # taken by a worker that died mid-send (see delivery.py).
+    claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from fangkong.notify import views
 
 app_name = "notify"
-urlpatterns = []
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:message_id>/", views.inbox_message, name="inbox_message"),
+    path("outbox/", views.outbox, name="outbox"),
+    path("outbox/<int:message_id>/retry/", views.outbox_retry, name="outbox_retry"),
+]
