@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from tests.receivers import http_receiver, smtp_server  # noqa: F401 (shared fixtures)
 from tests.world import build_world
 
 

@@ -171,9 +171,6 @@ def test_the_run_makes_a_constant_number_of_queries(world, rform, clock):
     assert many == few
 
 
-from tests.test_notify import HttpReceiver, SmtpRecorder, http_receiver, smtp_server  # noqa: E402,F401
-
-
 def test_a_day_through_real_smtp_and_http(world, rform, clock, smtp_server, http_receiver):
     """The ladder with SMS, email and a WeCom group robot; the servers receive exactly this."""
     from fangkong.notices.models import ReminderRule
