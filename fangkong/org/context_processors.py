@@ -22,6 +22,7 @@ def nav(request):
         "nav": {
             "units": CAP_UNITS_VIEW in caps,
             "health": CAP_HEALTH_VIEW in caps,
+            "chase": CAP_CHASE in caps,
             "reports": bool(caps & {CAP_REPORT, CAP_CHASE}) or has_global(user, CAP_AUDIT_VIEW),
             "roster": CAP_ROSTER_MANAGE in caps,
             "users": has_global(user, CAP_USERS_MANAGE),
