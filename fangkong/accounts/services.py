@@ -5,10 +5,10 @@ import secrets
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
-from django.utils import timezone
 
 from fangkong.accounts.models import ApiToken, RoleAssignment, User
 from fangkong.audit.services import audit_record
+from fangkong.lib import clock
 from fangkong.lib.db import one_or_none
 
 TOKEN_PREFIX = "fk_"  # noqa: S105 (a public marker, not a secret)
@@ -56,7 +56,13 @@ def user_reset_password(*, actor, user: User) -> str:
     user.set_password(temporary)
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
-    audit_record(actor=actor, action="user.password_reset", obj=user)
+    # A reset means the account may be in the wrong hands: its scripts' tokens stop too.
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
+    audit_record(
+        actor=actor, action="user.password_reset", obj=user, new={"tokens_revoked": revoked}
+    )
     return temporary
 
 
@@ -104,7 +110,7 @@ def token_create(*, actor, user: User, name: str) -> tuple[ApiToken, str]:
 @transaction.atomic
 def token_revoke(*, actor, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
+        token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
         audit_record(actor=actor, action="token.revoke", obj=token)
     return token
@@ -119,9 +125,9 @@ def token_authenticate(raw: str) -> User | None:
             key_hash=token_hash(raw), revoked_at__isnull=True
         )
     )
-    if token is None or not token.user.is_active:
+    if token is None or not token.user.is_active or token.user.must_change_password:
         return None
-    now = timezone.now()
+    now = clock.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 3600:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

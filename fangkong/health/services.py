@@ -47,6 +47,7 @@ ERR_QUARANTINE_PLACE = "处于隔离或医学观察时，请填写隔离地点�
 ERR_TEMPERATURE_REQUIRED = "请填写体温。"
 ERR_TEMPERATURE_RANGE = "体温应在 34.0 至 42.5 ℃ 之间，请核对。"
 ERR_CHOICE = "选项无效，请从列表中选择。"
+ERR_EXEMPTION_PAST = "免打卡只能从今天或以后开始，不能补登过去的日期。"
 TEMPERATURE_MIN, TEMPERATURE_MAX = Decimal("34.0"), Decimal("42.5")
 
 ANSWER_FIELDS = (
@@ -399,6 +400,9 @@ def exemption_add(
 ) -> Exemption:
     if not org_selectors.can(actor, org_selectors.CAP_REPORT, person.unit):
         raise PermissionDenied(ERR_NOT_ALLOWED)
+    if start < clock.today():
+        # A back-dated exemption would turn past missed check-ins into "exempt" after the fact.
+        raise ValidationError({"start": ERR_EXEMPTION_PAST})
     exemption = Exemption(
         person=person, kind=kind, start=start, end=end, note=note, created_by=actor
     )

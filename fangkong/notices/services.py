@@ -140,11 +140,12 @@ def notice_publish(
 
 
 @transaction.atomic
-def notice_read(*, user, notice: Notice) -> None:
-    """The first time a recipient opens the notice."""
-    NoticeRecipient.objects.filter(notice=notice, user=user, read_at__isnull=True).update(
+def notice_read(*, actor, notice: Notice) -> None:
+    """The first time a recipient opens the notice (the read receipt feeds the roll-up)."""
+    if NoticeRecipient.objects.filter(notice=notice, user=actor, read_at__isnull=True).update(
         read_at=clock.now()
-    )
+    ):
+        audit_record(actor=actor, action="notice.read", obj=notice)
 
 
 @transaction.atomic

@@ -65,7 +65,7 @@ def notice_detail(request, notice_id: int):
     notice = selectors.get_notice_for(request.user, notice_id)
     receipt = selectors.receipt_of(request.user, notice)
     if receipt is not None and receipt.read_at is None:
-        services.notice_read(user=request.user, notice=notice)
+        services.notice_read(actor=request.user, notice=notice)
         receipt.refresh_from_db()
     return render(
         request,

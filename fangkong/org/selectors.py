@@ -95,7 +95,14 @@ def grants(user) -> tuple[Grant, ...]:
     if user.is_superuser:
         result.append(Grant("admin", None, None))
     # Two indexed lookups joined by UNION: an OR across both relations would scan every unit.
-    mine = Person.objects.filter(user=user).values("pk")
+    from fangkong.lib import clock
+
+    # Only staff still in post hold the roles their unit names them for.
+    mine = (
+        Person.objects.filter(user=user)
+        .filter(Q(left_on__isnull=True) | Q(left_on__gt=clock.today()))
+        .values("pk")
+    )
     columns = ("id", "path", "name", "code", "role")
     liaison = (
         OrgUnit.objects.filter(liaisons__in=mine).order_by().annotate(role=Value(ROLE_LIAISON))

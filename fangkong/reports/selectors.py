@@ -86,7 +86,8 @@ def get_report_for(user, report_id: int) -> Report:
     report = one_or_none(
         Report.objects.select_related("unit", "form", "submitted_by").filter(pk=report_id)
     )
-    if report is None or not org.can(user, org.CAP_UNITS_VIEW, report.unit):
+    # Report figures and free text can point at sick individuals: health-view holders only.
+    if report is None or not org.can(user, org.CAP_HEALTH_VIEW, report.unit):
         raise Http404("no such report")
     return report
 

@@ -26,6 +26,19 @@ def _date(request, name: str, default: date) -> date:
     return (parse_date(value) if value else None) or default
 
 
+MAX_RANGE_DAYS = 92
+
+
+def _range(request, start: str, end: str, default: date | None = None) -> tuple[date, date]:
+    """A date range from the query string, ending no later than today and at most 92 days long
+    (every day of a range is a roll-up of the whole subtree)."""
+    today = clock.today()
+    last = min(_date(request, end, default or today), today)
+    first = _date(request, start, last)
+    first = min(max(first, last - timedelta(days=MAX_RANGE_DAYS - 1)), last)
+    return first, last
+
+
 @login_required
 def today(request):
     """The liaison's today: every unit they report for, each form, today's status and missing days."""
@@ -172,7 +185,7 @@ def rollup(request, form_id: int):
     form = selectors.get_form_for(user, form_id)
     code = request.GET.get("node")
     if code:
-        node = org.get_unit_for(user, code)
+        node = org.get_unit_for(user, code, org.CAP_HEALTH_VIEW)
     else:
         roots = [
             u
@@ -182,10 +195,9 @@ def rollup(request, form_id: int):
         if not roots:
             raise Http404("no node")
         node = roots[0] if roots[0].path.startswith(form.root.path) else form.root
-        if not org.can(user, org.CAP_UNITS_VIEW, node):
+        if not org.can(user, org.CAP_HEALTH_VIEW, node):
             raise Http404("no node")
-    day = _date(request, "day", clock.today())
-    day_from = _date(request, "from", day)
+    day_from, day = _range(request, "from", "day")
     rows = selectors.rollup(form, node, day_from, day)
     me = rows[node.pk]
     children = selectors.children_rows(rows, node)
@@ -234,7 +246,7 @@ def rollup(request, form_id: int):
 def unit_history(request, form_id: int, code: str):
     user = request.user
     form = selectors.get_form_for(user, form_id)
-    unit = org.get_unit_for(user, code)
+    unit = org.get_unit_for(user, code, org.CAP_HEALTH_VIEW)
     end = clock.today()
     days = selectors.unit_days(form, unit, end - timedelta(days=29), end)
     return render(
@@ -299,9 +311,10 @@ def signal_review(request, form_id: int):
 
 
 def _node_and_range(request, user, form):
-    node = org.get_unit_for(user, request.GET.get("node") or form.root.code)
+    node = org.get_unit_for(user, request.GET.get("node") or form.root.code, org.CAP_HEALTH_VIEW)
     day = _date(request, "day", clock.today())
-    return node, _date(request, "from", day), _date(request, "to", day)
+    day_from, day_to = _range(request, "from", "to", default=day)
+    return node, day_from, day_to
 
 
 @login_required

@@ -1,0 +1,13 @@
+"""Template filters that mask personal identifiers (the one masking code: fangkong.lib.masking)."""
+
+from django import template
+
+from fangkong.lib.masking import mask_mobile
+
+register = template.Library()
+
+
+@register.filter(name="mask_mobile")
+def mask_mobile_filter(value):
+    """138****5678, or — when there is no number."""
+    return mask_mobile(value) or "—"
