@@ -743,40 +743,42 @@ def count_queries(run) -> int:
     return len(captured.captured_queries)
 
 
-def split_seconds(run, reps: int) -> tuple[float, float, int, float, str]:
-    """Median time of `run` and of its queries sent again as captured (execute and fetchall),
-    alternating; how many queries; the slowest of them with its time.
+def alternating_medians(runs: dict, reps: int) -> dict[str, float]:
+    """Median seconds of each function, as tree.median_seconds gives them (one warm-up, then
+    `reps` timed runs), but taking turns within every repetition, so that a burst of load
+    elsewhere on the machine falls on all of them alike rather than on one."""
+    for run in runs.values():
+        run()
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(reps):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            samples[name].append(time.perf_counter() - started)
+    return {name: statistics.median(times) for name, times in samples.items()}
 
-    The queries are timed apart because SQLite does much of a GROUP BY's work while the rows
-    are fetched, after cursor.execute() has returned.
-    """
+
+def captured_sql(run) -> list[str]:
+    """The queries `run` sends, as sent, with HealthRules already cached as in a warm process."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from fangkong.health.models import HealthRules
 
-    HealthRules.current()  # cached for a minute: keep its query out of the captured ones
+    HealthRules.current()
     with CaptureQueriesContext(connection) as captured:
         run()
-    sent = [q["sql"] for q in captured.captured_queries]
+    return [q["sql"] for q in captured.captured_queries]
 
-    def resend(sql: str) -> float:
-        started = time.perf_counter()
-        with connection.cursor() as c:
+
+def resend(queries: list[str]) -> None:
+    """Send queries again as captured and fetch every row: their time without the ORM."""
+    from django.db import connection
+
+    with connection.cursor() as c:
+        for sql in queries:
             c.execute(sql)
             c.fetchall()
-        return time.perf_counter() - started
-
-    totals, in_db = [], []
-    for _ in range(reps):
-        started = time.perf_counter()
-        run()
-        totals.append(time.perf_counter() - started)
-        in_db.append(sum(resend(sql) for sql in sent))
-    each = [(resend(sql), sql) for sql in sent]
-    slowest_s, slowest_sql = max(each)
-    median = statistics.median
-    return median(totals), median(in_db), len(sent), slowest_s, slowest_sql
 
 
 def measure(args: argparse.Namespace, rng: random.Random, built: dict) -> None:
@@ -817,17 +819,18 @@ def measure(args: argparse.Namespace, rng: random.Random, built: dict) -> None:
         sub = raw_figures(run_raw(sub_sql, raw_params(form, node, day, now)))
         check_equal(orm(node), sub, list(sub))
 
-    jit_s = None
-    if vendor == "postgresql":
-        # The statement's estimated cost passes jit_above_cost, and compiling it takes longer
-        # than it saves. Timed once as it comes, then everything runs with JIT off (the ORM's
-        # queries stay below the threshold either way).
-        jit_s = tree.median_seconds(lambda: run_raw(sql, params), args.reps)
-        with connection.cursor() as c:
-            c.execute("SET jit = off")
-    orm_s = tree.median_seconds(orm, args.reps)
-    raw_s = tree.median_seconds(lambda: run_raw(sql, params), args.reps)
-    split_total, split_db, n_sent, slowest_s, slowest_sql = split_seconds(orm, args.reps)
+    # (1), (2) and the ORM's own queries sent again raw, taking turns. Its queries are timed
+    # by sending them again because SQLite does much of a GROUP BY's work while rows are being
+    # fetched, after cursor.execute() has returned.
+    sent = captured_sql(orm)
+    runs = {
+        "orm": orm,
+        "raw": lambda: run_raw(sql, params),
+        "orm_sql": lambda: resend(sent),
+    }
+    medians = alternating_medians(runs, args.reps)
+    orm_s, raw_s, orm_sql_s = medians["orm"], medians["raw"], medians["orm_sql"]
+    slowest_s, slowest_sql = max((tree.median_seconds(lambda q=q: resend([q]), 3), q) for q in sent)
 
     # Query counts: the same roll-up at nodes of very different sizes.
     counts = []
@@ -876,20 +879,18 @@ def measure(args: argparse.Namespace, rng: random.Random, built: dict) -> None:
             f"fever {st.derived.get('staff_fever', 0) + st.derived.get('family_fever', 0):>5,}"
         )
 
-    setting = ", PostgreSQL with jit = off" if jit_s is not None else ""
-    print(f"\nmedian of {args.reps} repetitions after one warm-up{setting}\n")
+    print(f"\nmedian of {args.reps} repetitions after one warm-up, the measures taking turns\n")
     print(f"{'measure':<60}{'ms':>10}")
     print(f"{'(1) selectors.rollup(form, root, day, day)':<60}{orm_s * 1e3:>10.1f}")
     print(f"{'(2) one hand-written SQL statement':<60}{raw_s * 1e3:>10.1f}")
     print(f"{'ORM / hand-written':<60}{orm_s / raw_s:>9.2f}x")
-    if jit_s is not None:
-        print(f"{'(2) with JIT on (the server default), not used above':<60}{jit_s * 1e3:>10.1f}")
-    print(f"\n(1) again, alternating with its {n_sent} queries sent again raw (execute, fetchall):")
-    print(f"{'    selectors.rollup':<60}{split_total * 1e3:>10.1f}")
-    print(f"{'    its queries alone':<60}{split_db * 1e3:>10.1f}")
     print(
-        f"{'    the rest: Python (converting rows, walking the tree)':<60}"
-        f"{(split_total - split_db) * 1e3:>10.1f}"
+        f"{f'(1) split: its {len(sent)} queries sent again raw, all rows fetched':<60}"
+        f"{orm_sql_s * 1e3:>10.1f}"
+    )
+    print(
+        f"{'(1) split: the rest, Python (rows to dicts, the tree walk)':<60}"
+        f"{(orm_s - orm_sql_s) * 1e3:>10.1f}"
     )
     print(f"    slowest query, {slowest_s * 1e3:.0f} ms:\n    {_shorten(slowest_sql)}")
 
