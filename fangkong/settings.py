@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "fangkong.notify",
     "fangkong.screen",
     "fangkong.notices",
+    "fangkong.relief",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Largest roster file accepted; bigger uploads are refused before parsing.
 ROSTER_MAX_BYTES = envint("ROSTER_MAX_BYTES", 20 * 1024 * 1024)
+
+# Relief audit (fangkong/relief): upload limit, files above this size import in the worker,
+# DuckDB threads per query.
+RELIEF_MAX_UPLOAD_BYTES = envint("RELIEF_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
+RELIEF_BACKGROUND_BYTES = envint("RELIEF_BACKGROUND_BYTES", 2 * 1024 * 1024)
+RELIEF_DUCKDB_THREADS = envint("RELIEF_DUCKDB_THREADS", 2)
 
 # Background jobs: Huey with SQLite storage by default, Redis when REDIS_URL is set.
 REDIS_URL = envstr("REDIS_URL", "")

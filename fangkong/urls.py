@@ -17,6 +17,7 @@ urlpatterns = [
     path("notify/", include("fangkong.notify.urls")),
     path("screen/", include("fangkong.screen.urls")),
     path("notices/", include("fangkong.notices.urls")),
+    path("relief/", include("fangkong.relief.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -32,6 +32,7 @@ CAP_USERS_MANAGE = "users.manage"
 CAP_CHASE = "chase"
 CAP_REPORT = "report"
 CAP_DUTY = "duty"
+CAP_RELIEF = "relief.audit"  # create relief-audit projects; their data is for members only
 
 ROLE_LIAISON = "liaison"
 ROLE_LEADER = "leader"
@@ -53,7 +54,7 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
         }
     ),
     "duty_officer": frozenset({CAP_UNITS_VIEW, CAP_DUTY}),
-    "auditor": frozenset(),
+    "auditor": frozenset({CAP_RELIEF}),
 }
 ALL_CAPS = frozenset().union(*ROLE_CAPS.values(), {CAP_AUDIT_VIEW, CAP_USERS_MANAGE})
 

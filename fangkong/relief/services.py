@@ -1,0 +1,643 @@
+"""Writes for the relief audit: projects and teams, imports, the catalogue and findings.
+
+Every write is keyword-only, atomic, and records an audit event in the same transaction.
+"""
+
+import hashlib
+import re
+from datetime import date
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+from rapidfuzz import fuzz, process
+
+from fangkong.audit.services import audit_record
+from fangkong.relief import importer, schema, store
+from fangkong.relief.models import (
+    AuditProject,
+    ColumnSynonym,
+    Evidence,
+    Finding,
+    FindingNote,
+    FindingStatus,
+    Grade,
+    ImportStatus,
+    Item,
+    ItemName,
+    LedgerImport,
+    MemberRole,
+    Party,
+    PartyKind,
+    PartyName,
+    ProjectMember,
+    SourceFile,
+    UnitConversion,
+)
+from fangkong.relief.selectors import can_create_projects, is_lead, synonyms_for
+
+ERR_NOT_AUDITOR = N_("只有审计人员可以创建审计项目。")
+ERR_NOT_LEAD = N_("只有项目组长可以调整项目组成员。")
+ERR_PERIOD = N_("审计期间的结束日期不能早于开始日期。")
+ERR_DUPLICATE_FILE = N_("该文件已经上传过（{name}，{when}），不需要重复上传。")
+ERR_TOO_LARGE = N_("文件超过 {limit} MB，请拆分后上传。")
+ERR_NOT_READY = N_("该表还有 {n} 处问题，请先改正文件或映射后重新检查；本次没有导入任何数据。")
+ERR_STATE = N_("该导入当前状态为“{status}”，不能进行此操作。")
+ERR_KIND = N_("请选择台账类型。")
+ERR_FIELD = N_("未知字段：{field}")
+ERR_REASON = N_("排除问题必须填写理由。")
+ERR_EVIDENCE = N_("找不到该证据行：{file} 第 {row} 行。")
+ERR_LAST_LEAD = N_("项目至少要有一名组长。")
+
+
+@transaction.atomic
+def project_create(
+    *, actor, name: str, period_start: date, period_end: date, scope: str = "", bodies: str = ""
+) -> AuditProject:
+    """Create a project; its creator becomes the team lead."""
+    if not can_create_projects(actor):
+        raise PermissionDenied(_(ERR_NOT_AUDITOR))
+    if period_end < period_start:
+        raise ValidationError({"period_end": _(ERR_PERIOD)})
+    project = AuditProject.objects.create(
+        name=name.strip(),
+        scope=scope,
+        period_start=period_start,
+        period_end=period_end,
+        bodies=bodies,
+        created_by=actor,
+    )
+    ProjectMember.objects.create(project=project, user=actor, role=MemberRole.LEAD)
+    audit_record(
+        actor=actor, action="relief.project.create", obj=project, new={"name": project.name}
+    )
+    return project
+
+
+@transaction.atomic
+def member_set(*, actor, project: AuditProject, user, role: str | None) -> None:
+    """Add, change or (role=None) remove a team member; only a lead may."""
+    if not is_lead(actor, project):
+        raise PermissionDenied(_(ERR_NOT_LEAD))
+    if role is None:
+        if project.members.filter(role=MemberRole.LEAD).exclude(user=user).count() == 0:
+            raise ValidationError(_(ERR_LAST_LEAD))
+        project.members.filter(user=user).delete()
+    else:
+        if role != MemberRole.LEAD and user == actor:
+            if project.members.filter(role=MemberRole.LEAD).exclude(user=user).count() == 0:
+                raise ValidationError(_(ERR_LAST_LEAD))
+        ProjectMember.objects.update_or_create(project=project, user=user, defaults={"role": role})
+    audit_record(
+        actor=actor,
+        action="relief.member.set",
+        obj=project,
+        new={"user": user.get_username(), "role": role},
+    )
+
+
+def _sha256(fh) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(chunk)
+    fh.seek(0)
+    return digest.hexdigest()
+
+
+def file_upload(
+    *, actor, project: AuditProject, upload, body: str = "", kind: str = ""
+) -> SourceFile:
+    """Store the file as received (with its SHA-256) and propose an import for each of its sheets.
+
+    Unreadable files raise LedgerFileError and store nothing. Checking runs inline for small
+    files and in the worker for large ones (`schedule_check`).
+    """
+    from django.conf import settings
+
+    if upload.size > settings.RELIEF_MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            _(ERR_TOO_LARGE).format(limit=settings.RELIEF_MAX_UPLOAD_BYTES // 2**20)
+        )
+    sha = _sha256(upload)
+    existing = SourceFile.objects.filter(project=project, sha256=sha).first()
+    if existing:
+        raise ValidationError(
+            _(ERR_DUPLICATE_FILE).format(
+                name=existing.name,
+                when=timezone.localtime(existing.uploaded_at).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    name = Path(upload.name).name[:200]
+    with transaction.atomic():
+        source = SourceFile(
+            project=project, name=name, sha256=sha, size=upload.size, body=body, uploaded_by=actor
+        )
+        source.content.save(name, File(upload), save=False)
+        try:
+            sheets = importer.read_file(Path(source.content.path))
+        except importer.LedgerFileError:
+            source.content.delete(save=False)
+            raise
+        source.save()
+        synonyms = synonyms_for(project)
+        created = []
+        for sheet in sheets:
+            det = importer.detect(sheet.name, sheet.head(), name, synonyms)
+            if not det.header_row and len(sheets) > 1:
+                continue  # a notes sheet in a workbook with ledgers
+            if kind:
+                det.kind = kind
+            created.append(_new_import(actor, project, source, det))
+        if not created:
+            det = importer.detect(sheets[0].name, sheets[0].head(), name, synonyms)
+            created.append(_new_import(actor, project, source, det))
+        audit_record(
+            actor=actor,
+            action="relief.file.upload",
+            obj=source,
+            new={"sha256": sha, "sheets": len(created)},
+        )
+    return source
+
+
+def _new_import(actor, project, source, det: importer.Detection) -> LedgerImport:
+    return LedgerImport.objects.create(
+        project=project,
+        source=source,
+        sheet=det.sheet,
+        kind=det.kind,
+        header_row=det.header_row,
+        header_rows=det.header_rows,
+        headers=det.headers,
+        mapping=det.mapping,
+        scales=det.scales,
+        message="\n".join(det.problems),
+        status=ImportStatus.PREVIEW,
+        created_by=actor,
+    )
+
+
+def schedule_check(imp: LedgerImport) -> None:
+    """Check now when the file is small, else queue it for the worker (the page shows progress)."""
+    from django.conf import settings
+
+    if imp.source.size <= settings.RELIEF_BACKGROUND_BYTES:
+        run_check(import_id=imp.pk)
+        return
+    LedgerImport.objects.filter(pk=imp.pk).update(status=ImportStatus.QUEUED, done_rows=0)
+    from fangkong.relief.tasks import check_import_task
+
+    check_import_task(imp.pk)
+
+
+def run_check(*, import_id: int) -> LedgerImport:
+    """Parse every row of the import's sheet; on success keep a staging Parquet ready to accept."""
+    imp = LedgerImport.objects.select_related("source", "project").get(pk=import_id)
+    staging = store.staging_path(imp.project_id, imp.pk)
+    staging.unlink(missing_ok=True)
+    if not imp.kind or not imp.header_row:
+        imp.error_count = 1
+        imp.errors = [
+            {"row": None, "column": "", "message": imp.message or _(importer.ERR_NO_KIND)}
+        ]
+        imp.status = ImportStatus.PREVIEW
+        imp.save(update_fields=["error_count", "errors", "status"])
+        return imp
+    LedgerImport.objects.filter(pk=imp.pk).update(status=ImportStatus.RUNNING, done_rows=0)
+
+    def progress(done, total):
+        LedgerImport.objects.filter(pk=imp.pk).update(done_rows=done, total_rows=total)
+
+    try:
+        sheets = {s.name: s for s in importer.read_file(Path(imp.source.content.path))}
+        sheet = sheets.get(imp.sheet) or next(iter(sheets.values()))
+        det = importer.Detection(
+            sheet=imp.sheet,
+            kind=imp.kind,
+            header_row=imp.header_row,
+            header_rows=imp.header_rows,
+            headers=imp.headers,
+            mapping=imp.mapping,
+            scales=imp.scales,
+        )
+        result = importer.check(
+            sheet,
+            det,
+            import_id=imp.pk,
+            file_id=imp.source_id,
+            year=imp.project.period_start.year,
+            out_path=staging,
+            progress=progress,
+        )
+    except importer.LedgerFileError as exc:
+        imp.status, imp.error_count = ImportStatus.FAILED, 1
+        imp.errors = [{"row": None, "column": "", "message": exc.text()}]
+        imp.save(update_fields=["status", "error_count", "errors"])
+        return imp
+    imp.total_rows = result.total
+    imp.done_rows = result.total if not result.error_count else 0
+    imp.skipped_rows = len(result.skipped)
+    imp.error_count = result.error_count
+    imp.errors = result.errors
+    imp.preview = [
+        {k: (str(v) if v is not None else "") for k, v in r.items()} for r in result.preview
+    ]
+    skipped = "、".join(str(r) for r in result.skipped[:20])
+    imp.message = _("已跳过合计行：第 {rows} 行").format(rows=skipped) if skipped else ""
+    imp.status = ImportStatus.PREVIEW
+    imp.save()
+    return imp
+
+
+@transaction.atomic
+def import_remap(*, actor, imp: LedgerImport, kind: str, mapping: dict[str, str]) -> LedgerImport:
+    """The auditor's choice of kind and columns; the sheet must be checked again."""
+    if imp.status not in (ImportStatus.PREVIEW, ImportStatus.FAILED):
+        raise ValidationError(_(ERR_STATE).format(status=imp.get_status_display()))
+    if kind not in schema.KINDS:
+        raise ValidationError(_(ERR_KIND))
+    clean = {}
+    for col, f in mapping.items():
+        if not f:
+            continue
+        if f not in schema.FIELDS:
+            raise ValidationError(_(ERR_FIELD).format(field=f))
+        clean[str(int(col))] = f
+    old = {"kind": imp.kind, "mapping": imp.mapping}
+    imp.kind, imp.mapping = kind, clean
+    imp.scales = {c: s for c, s in imp.scales.items() if c in clean}
+    imp.errors, imp.error_count, imp.message = [], 0, ""
+    imp.save()
+    audit_record(
+        actor=actor,
+        action="relief.import.remap",
+        obj=imp,
+        old=old,
+        new={"kind": kind, "mapping": clean},
+    )
+    return imp
+
+
+def import_accept(*, actor, imp: LedgerImport) -> LedgerImport:
+    """Move the checked rows into the project's store and add new names to the catalogue.
+
+    All or nothing: the Parquet file is renamed into place and the database updated in one
+    transaction; if the transaction fails the file is moved back.
+    """
+    imp.refresh_from_db()
+    if imp.status != ImportStatus.PREVIEW:
+        raise ValidationError(_(ERR_STATE).format(status=imp.get_status_display()))
+    staging = store.staging_path(imp.project_id, imp.pk)
+    if imp.error_count or not staging.exists():
+        raise ValidationError(_(ERR_NOT_READY).format(n=imp.error_count or 1))
+    final = store.ledger_path(imp.project_id, imp.pk)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging.replace(final)
+    try:
+        with transaction.atomic():
+            # A double-clicked accept: the second sees the row already done and stops here.
+            locked = LedgerImport.objects.select_for_update().get(pk=imp.pk)
+            if locked.status != ImportStatus.PREVIEW:
+                raise ValidationError(_(ERR_STATE).format(status=locked.get_status_display()))
+            catalogue_update(project=imp.project, parquet=final)
+            locked.status = ImportStatus.DONE
+            locked.finished_at = timezone.now()
+            locked.parquet = str(final)
+            locked.save(update_fields=["status", "finished_at", "parquet"])
+            audit_record(
+                actor=actor,
+                action="relief.import.accept",
+                obj=locked,
+                new={
+                    "rows": locked.total_rows,
+                    "kind": locked.kind,
+                    "file": imp.source.name,
+                    "sha256": imp.source.sha256,
+                },
+            )
+    except BaseException:
+        if not LedgerImport.objects.filter(pk=imp.pk, status=ImportStatus.DONE).exists():
+            final.replace(staging)
+        raise
+    imp.refresh_from_db()
+    return imp
+
+
+@transaction.atomic
+def import_discard(*, actor, imp: LedgerImport) -> None:
+    """Drop a proposed import (its file stays on record); accepted imports cannot be discarded."""
+    if imp.status == ImportStatus.DONE:
+        raise ValidationError(_(ERR_STATE).format(status=imp.get_status_display()))
+    store.staging_path(imp.project_id, imp.pk).unlink(missing_ok=True)
+    imp.status = ImportStatus.DISCARDED
+    imp.save(update_fields=["status"])
+    audit_record(actor=actor, action="relief.import.discard", obj=imp)
+
+
+@transaction.atomic
+def synonym_add(*, actor, project: AuditProject | None, header: str, field: str) -> ColumnSynonym:
+    if field not in schema.FIELDS:
+        raise ValidationError(_(ERR_FIELD).format(field=field))
+    syn, _created = ColumnSynonym.objects.update_or_create(
+        project=project, header=header.strip(), defaults={"field": field, "created_by": actor}
+    )
+    audit_record(
+        actor=actor,
+        action="relief.synonym.set",
+        obj=syn,
+        new={"header": syn.header, "field": field},
+    )
+    return syn
+
+
+# --- The catalogue: one name for each party and item however ledgers spell it. ---
+
+FUZZY_CUTOFF = 90
+_KIND_BY_COLUMN = {"warehouse": PartyKind.WAREHOUSE}
+_KIND_WORDS = [
+    (("医院", "卫生院", "医疗中心", "保健院", "疾控", "卫生服务中心"), PartyKind.HOSPITAL),
+    (("红十字会", "慈善", "基金会"), PartyKind.CHARITY),
+    (("仓库", "储备库", "物资库"), PartyKind.WAREHOUSE),
+    (
+        ("财政局", "卫健委", "卫生健康委", "民政局", "政府", "指挥部", "审计局"),
+        PartyKind.GOVERNMENT,
+    ),
+]
+
+
+def guess_party_kind(name: str, column: str, kind: str) -> str:
+    for words, party_kind in _KIND_WORDS:
+        if any(w in name for w in words):
+            return party_kind
+    if column == "warehouse":
+        return PartyKind.WAREHOUSE
+    if column == "source" and kind in ("contract", "delivery"):
+        return PartyKind.SUPPLIER
+    if column == "source" and kind in ("cash_donation", "goods_donation", "disclosure"):
+        return PartyKind.DONOR
+    if 2 <= len(name) <= 4 and not re.search(r"[公司会局院委部心厂店]", name):
+        return PartyKind.PERSON
+    return PartyKind.OTHER
+
+
+def guess_grade(name: str, standard: str = "") -> str:
+    text = f"{name} {standard}".upper().replace(" ", "")
+    if "GB2626" in text or "KN95" in text or "民用" in text:
+        return Grade.CIVIL
+    if "GB19083" in text or "医用防护" in text or "N95" in text:
+        return Grade.MEDICAL_PROTECTIVE
+    if "YY0469" in text or "外科" in text:
+        return Grade.SURGICAL
+    return Grade.OTHER
+
+
+_PACK = re.compile(r"(\d+)\s*(只|个|片|套|副|瓶|支|件)\s*/\s*(盒|箱|包|袋|件|提)")
+
+
+def catalogue_update(*, project: AuditProject, parquet: Path) -> dict[str, int]:
+    """Add the names in a new ledger file to the catalogue (exact key, else a fuzzy match)."""
+    con = store.connect()
+    try:
+        src = str(parquet).replace("'", "''")
+        party_rows = con.execute(
+            " UNION ALL ".join(
+                f"SELECT DISTINCT {c} AS raw, {c}_key AS key, '{c}' AS col, kind FROM '{src}' WHERE {c}_key IS NOT NULL"  # noqa: S608
+                for c in store.PARTY_COLUMNS
+            )
+        ).fetchall()
+        item_rows = con.execute(
+            f"SELECT item, item_key, any_value(standard), any_value(spec), list(DISTINCT uom) FROM '{src}' "  # noqa: S608
+            "WHERE item_key IS NOT NULL GROUP BY item, item_key"
+        ).fetchall()
+        beds = con.execute(
+            f"SELECT target_key, max(beds) FROM '{src}' WHERE beds IS NOT NULL AND target_key IS NOT NULL GROUP BY 1"  # noqa: S608
+        ).fetchall()
+    finally:
+        con.close()
+    known = dict(PartyName.objects.filter(project=project).values_list("key", "party_id"))
+    added = matched = 0
+    for raw, key, col, kind in party_rows:
+        if key in known:
+            continue
+        choice = (
+            process.extractOne(key, list(known), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            if known
+            else None
+        )
+        if choice:
+            PartyName.objects.create(
+                project=project, party_id=known[choice[0]], key=key, raw=raw, score=int(choice[1])
+            )
+            known[key] = known[choice[0]]
+            matched += 1
+            continue
+        party = Party.objects.create(
+            project=project, name=raw, kind=guess_party_kind(raw, col, kind)
+        )
+        PartyName.objects.create(project=project, party=party, key=key, raw=raw, confirmed=True)
+        known[key] = party.pk
+        added += 1
+    for key, n in beds:
+        if key in known:
+            Party.objects.filter(pk=known[key], beds__isnull=True).update(
+                beds=n, kind=PartyKind.HOSPITAL
+            )
+    item_known = dict(ItemName.objects.filter(project=project).values_list("key", "item_id"))
+    for name, key, standard, spec, _uoms in item_rows:
+        item_id = item_known.get(key)
+        if item_id is None:
+            grade = guess_grade(name, standard or "")
+            item = Item.objects.create(
+                project=project,
+                name=name,
+                standard=standard or "",
+                grade=grade,
+                priority=grade in (Grade.MEDICAL_PROTECTIVE, Grade.SURGICAL) or "防护服" in name,
+            )
+            ItemName.objects.create(project=project, item=item, key=key, raw=name)
+            item_known[key] = item_id = item.pk
+        if spec and (m := _PACK.search(spec)):
+            UnitConversion.objects.get_or_create(
+                item_id=item_id, uom=m.group(3), defaults={"factor": int(m.group(1))}
+            )
+    return {"parties": added, "matched": matched}
+
+
+@transaction.atomic
+def party_confirm(*, actor, name: PartyName) -> None:
+    """The auditor agrees that this spelling is the same party."""
+    name.confirmed = True
+    name.save(update_fields=["confirmed"])
+    audit_record(actor=actor, action="relief.party.confirm", obj=name.party, new={"name": name.raw})
+
+
+@transaction.atomic
+def party_split(*, actor, name: PartyName) -> Party:
+    """The auditor says this spelling is a different party: it becomes its own entry."""
+    old = name.party
+    party = Party.objects.create(project=old.project, name=name.raw, kind=old.kind)
+    name.party, name.confirmed, name.score = party, True, 100
+    name.save(update_fields=["party", "confirmed", "score"])
+    audit_record(
+        actor=actor,
+        action="relief.party.split",
+        obj=party,
+        old={"party": old.name},
+        new={"name": name.raw},
+    )
+    return party
+
+
+@transaction.atomic
+def party_merge(*, actor, party: Party, into: Party) -> None:
+    """Two catalogue entries are one party: move every spelling to `into`."""
+    PartyName.objects.filter(party=party).update(party=into, confirmed=True)
+    audit_record(actor=actor, action="relief.party.merge", obj=into, old={"party": party.name})
+    party.delete()
+
+
+@transaction.atomic
+def party_update(*, actor, party: Party, **fields) -> Party:
+    old = {k: getattr(party, k) for k in fields}
+    for k, v in fields.items():
+        setattr(party, k, v)
+    party.full_clean()
+    party.save()
+    audit_record(actor=actor, action="relief.party.update", obj=party, old=old, new=fields)
+    return party
+
+
+@transaction.atomic
+def item_update(*, actor, item: Item, conversions: dict[str, int] | None = None, **fields) -> Item:
+    old = {k: getattr(item, k) for k in fields}
+    for k, v in fields.items():
+        setattr(item, k, v)
+    item.full_clean()
+    item.save()
+    for uom, factor in (conversions or {}).items():
+        if factor:
+            UnitConversion.objects.update_or_create(
+                item=item, uom=uom, defaults={"factor": int(factor)}
+            )
+        else:
+            UnitConversion.objects.filter(item=item, uom=uom).delete()
+    audit_record(
+        actor=actor,
+        action="relief.item.update",
+        obj=item,
+        old=old,
+        new=fields | {"conversions": conversions},
+    )
+    return item
+
+
+# --- Findings. ---
+
+
+@transaction.atomic
+def finding_add(
+    *,
+    actor,
+    project: AuditProject,
+    title: str,
+    severity: str,
+    description: str = "",
+    amount_fen: int | None = None,
+    quantity: int | None = None,
+    rule: str = "",
+    test_id: str = "",
+    evidence: list[dict] | None = None,
+    fingerprint: str = "",
+    run=None,
+) -> Finding:
+    """Record a finding with its evidence rows [{source_id, sheet, row_no, row_id?, note?}]."""
+    finding = Finding.objects.create(
+        project=project,
+        test_id=test_id,
+        title=title.strip(),
+        description=description,
+        severity=severity,
+        amount_fen=amount_fen,
+        quantity=quantity,
+        rule=rule,
+        fingerprint=fingerprint,
+        run=run,
+        created_by=actor,
+    )
+    files = set(SourceFile.objects.filter(project=project).values_list("id", flat=True))
+    rows = []
+    for ev in evidence or []:
+        if ev["source_id"] not in files:
+            raise ValidationError(_(ERR_EVIDENCE).format(file=ev["source_id"], row=ev["row_no"]))
+        rows.append(
+            Evidence(
+                finding=finding,
+                source_id=ev["source_id"],
+                sheet=ev.get("sheet", ""),
+                row_no=ev["row_no"],
+                row_id=ev.get("row_id"),
+                note=ev.get("note", "")[:300],
+            )
+        )
+    Evidence.objects.bulk_create(rows)
+    audit_record(
+        actor=actor,
+        action="relief.finding.add",
+        obj=finding,
+        new={"title": finding.title, "test": test_id, "evidence": len(rows)},
+    )
+    return finding
+
+
+@transaction.atomic
+def finding_decide(*, actor, finding: Finding, status: str, reason: str = "") -> Finding:
+    """Confirm a finding, or dismiss it with a reason; reopening is allowed and recorded."""
+    if status == FindingStatus.DISMISSED and not reason.strip():
+        raise ValidationError({"reason": _(ERR_REASON)})
+    old = {"status": finding.status}
+    finding.status = status
+    finding.reason = reason.strip() if status == FindingStatus.DISMISSED else ""
+    finding.decided_by = actor if status != FindingStatus.OPEN else None
+    finding.decided_at = timezone.now() if status != FindingStatus.OPEN else None
+    finding.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    audit_record(
+        actor=actor,
+        action=f"relief.finding.{status}",
+        obj=finding,
+        old=old,
+        new={"status": status, "reason": finding.reason},
+    )
+    return finding
+
+
+@transaction.atomic
+def finding_annotate(*, actor, finding: Finding, text: str) -> FindingNote:
+    note = FindingNote.objects.create(finding=finding, author=actor, text=text.strip())
+    audit_record(
+        actor=actor, action="relief.finding.note", obj=finding, new={"text": note.text[:200]}
+    )
+    return note
+
+
+def evidence_for_rows(project: AuditProject, row_ids: list[int]) -> list[dict]:
+    """Evidence dicts (file, sheet, row) for ledger rows named by row_id."""
+    if not row_ids:
+        return []
+    with store.project_db(project.pk) as con:
+        ids = ", ".join(str(int(r)) for r in row_ids)
+        found = con.execute(
+            f"SELECT row_id, file_id, sheet, row_no FROM raw_entries WHERE row_id IN ({ids})"
+        ).fetchall()  # noqa: S608
+    return [{"row_id": r[0], "source_id": r[1], "sheet": r[2], "row_no": r[3]} for r in found]
+
+
+def source_for_upload_path(path: Path, name: str | None = None):
+    """An uploaded-file-like object over a path on disk (the command line imports folders)."""
+    fh = open(path, "rb")  # noqa: SIM115 - closed by the caller through .close()
+    upload = File(fh, name=name or path.name)
+    upload.size = path.stat().st_size
+    return upload

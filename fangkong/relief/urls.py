@@ -1,0 +1,6 @@
+"""Relief-audit URLs: projects and imports, the trace, findings (one module each)."""
+
+from fangkong.relief import urls_findings, urls_projects, urls_trace
+
+app_name = "relief"
+urlpatterns = urls_projects.urlpatterns + urls_trace.urlpatterns + urls_findings.urlpatterns

@@ -1,0 +1,3 @@
+"""Relief-audit URLs (findings)."""
+
+urlpatterns: list = []

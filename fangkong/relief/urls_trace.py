@@ -1,0 +1,3 @@
+"""Relief-audit URLs (trace)."""
+
+urlpatterns: list = []
