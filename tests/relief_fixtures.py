@@ -43,6 +43,11 @@ def import_folder(actor, project, folder: Path) -> list:
 def relief_world(world, settings, tmp_path) -> ReliefWorld:
     """Auditors: `auditor` (lead) and `auditor2` (member) of one project; `auditor_out` of none."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    return build_relief_world(world, tmp_path)
+
+
+def build_relief_world(world, tmp_path: Path) -> ReliefWorld:
+    """The project, its team and the imported world (MEDIA_ROOT must already point at tmp)."""
     users = {}
     for key in ("auditor", "auditor2", "auditor_out"):
         u = User.objects.create_user(key, password=PASSWORD)

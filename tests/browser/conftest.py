@@ -92,3 +92,12 @@ def shot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def brelief(bworld, settings, tmp_path):
+    """The relief-audit project of tests/relief_fixtures.py, for browser tests (auditor, auditor2)."""
+    from tests.relief_fixtures import build_relief_world
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return build_relief_world(bworld, tmp_path)
