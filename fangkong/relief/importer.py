@@ -299,8 +299,10 @@ def detect(
         if r + 1 < len(head):
             pair = _combine(row, head[r + 1])
             s2 = _score(pair, synonyms)
-            # A two-row header must name more fields than either of its rows alone.
-            if s2 > best[0] and s2 > s1:
+            # A two-row header must name more fields than either of its rows alone (a title
+            # row above a header adds nothing, so it is not taken for a header row).
+            s_next = _score([c or "" for c in head[r + 1]], synonyms)
+            if s2 > best[0] and s2 > max(s1, s_next):
                 best = (s2, r + 1, 2, pair)
     score, row, nrows, headers = best
     if score < 2:
