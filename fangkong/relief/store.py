@@ -176,8 +176,9 @@ def ledger_files(project_id: int) -> list[Path]:
 def project_db(project_id: int, *, threads: int | None = None):
     """A DuckDB connection with the view `entries`: every accepted row joined to the catalogue.
 
-    `entries` adds source_id/target_id/…, item_id, item_name, item_grade, priority and `pieces`
-    (quantity in base units; NULL when a pack unit has no conversion).
+    `entries` adds source_id/target_id/…, item_id, item_name, item_grade, priority, `uom_factor`
+    (base units per ledger unit) and `pieces` (quantity in base units; NULL when a pack unit has
+    no conversion).
     """
     con = connect(threads)
     try:
@@ -200,6 +201,8 @@ def project_db(project_id: int, *, threads: int | None = None):
             SELECT r.*, {", ".join(extra)},
                    p_target.party_kind AS target_kind, p_target.designated AS target_designated,
                    im.item_id, im.item_name, im.item_grade, im.priority, im.base_uom,
+                   CASE WHEN r.uom IS NULL OR r.uom = im.base_uom OR r.uom IN {PIECE_UNITS!r}
+                          THEN 1 ELSE u.factor END AS uom_factor,
                    CASE WHEN r.quantity IS NULL THEN NULL
                         WHEN r.uom IS NULL OR r.uom = im.base_uom OR r.uom IN {PIECE_UNITS!r}
                           THEN r.quantity

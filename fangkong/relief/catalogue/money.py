@@ -1,0 +1,3 @@
+"""Catalogue tests: money (see fangkong/relief/catalogue/__init__.py)."""
+
+from fangkong.relief.catalogue import Hit, Param, test  # noqa: F401

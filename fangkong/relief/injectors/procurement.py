@@ -1,0 +1,3 @@
+"""Injectors and decoys: procurement (see fangkong/relief/injectors/__init__.py)."""
+
+from fangkong.relief.injectors import Decoy, Planted, decoy, injector  # noqa: F401

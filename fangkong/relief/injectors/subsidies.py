@@ -1,0 +1,3 @@
+"""Injectors and decoys: subsidies (see fangkong/relief/injectors/__init__.py)."""
+
+from fangkong.relief.injectors import Decoy, Planted, decoy, injector  # noqa: F401
