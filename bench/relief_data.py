@@ -1,0 +1,112 @@
+"""Shared by the relief benchmarks: a folder of generated ledgers of N rows, and importing it.
+
+The folder holds several synthetic worlds (seeds 1, 2, …), each written by
+fangkong.relief.ledgers.write_all in its varied layouts (xlsx with title and total rows, merged
+two-row headers, GBK/GB18030/UTF-8 CSVs); it is cached under bench/.data/ by row target.
+"""
+
+import json
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / ".data"
+
+
+def ledger_folder(rows: int, scale: int, echo=print) -> tuple[Path, int]:
+    """Generate (or reuse) worlds until at least `rows` ledger rows are written."""
+    from fangkong.relief.ledgers import write_all
+    from fangkong.relief.world import generate
+
+    folder = DATA / f"relief-{rows}-s{scale}"
+    manifest = folder / "manifest.json"
+    if manifest.exists():
+        written = json.loads(manifest.read_text())["rows"]
+        echo(f"reusing {folder} ({written:,} rows)")
+        return folder, written
+    folder.mkdir(parents=True, exist_ok=True)
+    written, seed, started = 0, 0, time.perf_counter()
+    while written < rows:
+        seed += 1
+        world = generate(seed, scale=scale)
+        counts = write_all(world, folder / f"seed{seed:03d}")
+        written += sum(counts.values())
+        echo(f"  seed {seed}: {sum(counts.values()):,} rows in {len(counts)} files (total {written:,})")
+    manifest.write_text(json.dumps({"rows": written, "seeds": seed}))
+    echo(f"generated {written:,} rows in {time.perf_counter() - started:.0f} s")
+    return folder, written
+
+
+def files_of(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
+
+
+def raw_read(files: list[Path]) -> int:
+    """Read every cell the way a program must before anything else: calamine or DuckDB's CSV reader.
+
+    CSV files in GBK/GB18030 are decoded first (DuckDB reads UTF-8 only), as the importer does.
+    Returns the number of rows read (header and title rows included).
+    """
+    import duckdb
+    import python_calamine
+
+    from fangkong.relief.importer import decode_text, file_type
+
+    con = duckdb.connect()
+    rows = 0
+    for path in files:
+        with open(path, "rb") as fh:
+            kind = file_type(fh.read(8))
+        if kind == "csv":
+            text, _enc = decode_text(path.read_bytes())
+            tmp = DATA / "raw.csv"
+            tmp.write_text(text, encoding="utf-8")
+            rows += con.execute(
+                f"SELECT count(*) FROM read_csv('{tmp}', header = false, all_varchar = true, "
+                "null_padding = true, strict_mode = false, auto_detect = false, "
+                "columns = {'c0': 'VARCHAR', 'c1': 'VARCHAR', 'c2': 'VARCHAR', 'c3': 'VARCHAR', "
+                "'c4': 'VARCHAR', 'c5': 'VARCHAR', 'c6': 'VARCHAR', 'c7': 'VARCHAR', "
+                "'c8': 'VARCHAR', 'c9': 'VARCHAR', 'c10': 'VARCHAR', 'c11': 'VARCHAR'})"
+            ).fetchone()[0]
+        else:
+            book = python_calamine.CalamineWorkbook.from_path(str(path))
+            for name in book.sheet_names:
+                rows += len(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+    con.close()
+    return rows
+
+
+def import_all(actor, project, files: list[Path]) -> int:
+    """Upload, check and accept every file through the real services; returns rows imported."""
+    from fangkong.relief import services
+
+    rows = 0
+    for path in files:
+        upload = services.source_for_upload_path(path)
+        try:
+            source = services.file_upload(actor=actor, project=project, upload=upload)
+        finally:
+            upload.close()
+        for imp in source.imports.all():
+            imp = services.run_check(import_id=imp.pk)
+            if imp.error_count:
+                raise SystemExit(f"{path}: {imp.errors[:3]}")
+            services.import_accept(actor=actor, imp=imp)
+            rows += imp.total_rows
+    return rows
+
+
+def make_project(name: str):
+    """An auditor and an empty project in the freshly migrated bench database."""
+    from fangkong.accounts import services as account_services
+    from fangkong.accounts.models import Role, User
+    from fangkong.relief import services
+
+    user = User.objects.create_user("bench-auditor", password=None)
+    account_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
+    from datetime import date
+
+    project = services.project_create(
+        actor=user, name=name, period_start=date(2020, 1, 23), period_end=date(2020, 3, 22)
+    )
+    return user, project
