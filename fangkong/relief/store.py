@@ -69,6 +69,8 @@ ENTRY_COLUMNS: list[tuple[str, str]] = [
     ("region", "VARCHAR"),
     ("beds", "INTEGER"),
     ("registered_on", "DATE"),
+    ("left_on", "DATE"),
+    ("consent", "VARCHAR"),
 ]
 COLUMN_TYPES = dict(ENTRY_COLUMNS)
 PARTY_COLUMNS = ("source", "target", "counterparty", "directed_to", "warehouse")
@@ -185,7 +187,7 @@ def project_db(project_id: int, *, threads: int | None = None):
         files = ledger_files(project_id)
         if files:
             listing = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
-            con.execute(f"CREATE VIEW raw_entries AS SELECT * FROM read_parquet([{listing}])")
+            con.execute(f"CREATE VIEW raw_entries AS SELECT * FROM read_parquet([{listing}], union_by_name = true)")
         else:
             con.execute(f"CREATE VIEW raw_entries AS {empty_select()}")
         _catalogue_tables(con, project_id)
