@@ -60,7 +60,9 @@ def _import(actor, project, folder: Path) -> None:
             services.import_accept(actor=actor, imp=imp)
 
 
-def evaluate_world(actor, world, truth, *, tests: list[str], params: dict | None = None, workdir: Path):
+def evaluate_world(
+    actor, world, truth, *, tests: list[str], params: dict | None = None, workdir: Path
+):
     """Import one world and return {test: [(hit, {(file, sheet, row)})]}."""
     folder = workdir / f"w{world.seed}"
     write_all(world, folder)
@@ -77,9 +79,14 @@ def evaluate_world(actor, world, truth, *, tests: list[str], params: dict | None
             hits = catalogue.evaluate(con, tests, params or {})
             where = {
                 r[0]: (files[r[1]], r[2], r[3])
-                for r in con.execute("SELECT row_id, file_id, sheet, row_no FROM raw_entries").fetchall()
+                for r in con.execute(
+                    "SELECT row_id, file_id, sheet, row_no FROM raw_entries"
+                ).fetchall()
             }
-        return {t: [(h, {where[r] for r in h.row_ids if r in where}) for h in hs] for t, hs in hits.items()}
+        return {
+            t: [(h, {where[r] for r in h.row_ids if r in where}) for h in hs]
+            for t, hs in hits.items()
+        }
     finally:
         shutil.rmtree(store.project_dir(project.pk), ignore_errors=True)
         with transaction.atomic():
@@ -87,7 +94,9 @@ def evaluate_world(actor, world, truth, *, tests: list[str], params: dict | None
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def run(actor, seeds: list[int], *, scale: int = 1, tests: list[str] | None = None, echo=print) -> Outcome:
+def run(
+    actor, seeds: list[int], *, scale: int = 1, tests: list[str] | None = None, echo=print
+) -> Outcome:
     registry = catalogue.load()
     tests = tests or sorted(registry)
     out = Outcome()
@@ -107,15 +116,23 @@ def run(actor, seeds: list[int], *, scale: int = 1, tests: list[str] | None = No
             for d in truth.decoys:
                 for t in d.tests:
                     decoy_cells[t] |= injectors.located(d.records)
+            excused = defaultdict(set)  # cells where a test rightly fires on another's anomaly
+            for p in truth.planted:
+                for t in p.also:
+                    excused[t] |= injectors.located(p.records)
             for t in tests:
                 score = out.scores[t]
-                planted = [(p, injectors.located(p.records)) for p in truth.planted if p.test_id == t]
+                planted = [
+                    (p, injectors.located(p.records)) for p in truth.planted if p.test_id == t
+                ]
                 score.planted += len(planted)
                 hits = found.get(t, [])
                 score.findings += len(hits)
                 for hit, cells in hits:
                     if any(cells & pc for _p, pc in planted):
                         score.true_positive += 1
+                    elif cells & excused[t]:
+                        score.findings -= 1  # neither a hit nor a false alarm for this test
                     else:
                         if cells & decoy_cells[t]:
                             score.on_decoys += 1
@@ -133,22 +150,23 @@ def report(out: Outcome, echo=print) -> bool:
     """Print the table; True when every deterministic test meets recall ≥ 95% and precision ≥ 90%."""
     registry = catalogue.load()
     ok = True
-    echo(f"{'test':<28}{'planted':>8}{'found':>8}{'TP':>6}{'recall':>9}{'precision':>11}{'clean':>7}  ")
+    echo(
+        f"{'test':<28}{'planted':>8}{'found':>8}{'TP':>6}{'recall':>9}{'precision':>11}{'clean':>7}  "
+    )
     for t in sorted(out.scores):
         s = out.scores[t]
         screen = registry[t].screen
         r = "—" if s.recall is None else f"{s.recall:.0%}"
         p = "—" if s.precision is None else f"{s.precision:.0%}"
-        bad = (
-            not screen
-            and (
-                (s.recall is not None and s.recall < 0.95)
-                or (s.precision is not None and s.precision < 0.90)
-                or out.clean.get(t, 0) > 0
-                or s.planted == 0
-            )
+        bad = not screen and (
+            (s.recall is not None and s.recall < 0.95)
+            or (s.precision is not None and s.precision < 0.90)
+            or out.clean.get(t, 0) > 0
+            or s.planted == 0
         )
         ok &= not bad
         flag = "  screen" if screen else ("  FAIL" if bad else "")
-        echo(f"{t:<28}{s.planted:>8}{s.findings:>8}{s.true_positive:>6}{r:>9}{p:>11}{out.clean.get(t, 0):>7}{flag}")
+        echo(
+            f"{t:<28}{s.planted:>8}{s.findings:>8}{s.true_positive:>6}{r:>9}{p:>11}{out.clean.get(t, 0):>7}{flag}"
+        )
     return ok

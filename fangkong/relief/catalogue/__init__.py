@@ -12,7 +12,7 @@ Tests register themselves with `@test(...)` in the modules of this package.
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -103,6 +103,7 @@ def load() -> dict[str, Test]:
         disclosure,
         goods,
         money,
+        payments,
         procurement,
         screens,
         subsidies,
@@ -121,7 +122,9 @@ def snapshot(project_id: int) -> str:
         .select_related("source")
         .order_by("pk")
     ]
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 def fingerprint(test_id: str, hit: Hit) -> str:
@@ -151,7 +154,11 @@ def run(*, actor, project, tests: list[str] | None = None, params: dict | None =
     params = params or {}
     effective = {t: registry[t].defaults() | (params.get(t) or {}) for t in tests}
     run_row = CatalogueRun.objects.create(
-        project=project, tests=tests, parameters=effective, snapshot=snapshot(project.pk), started_by=actor
+        project=project,
+        tests=tests,
+        parameters=effective,
+        snapshot=snapshot(project.pk),
+        started_by=actor,
     )
     with store.project_db(project.pk) as con:
         hits = evaluate(con, tests, effective)
@@ -165,7 +172,9 @@ def run(*, actor, project, tests: list[str] | None = None, params: dict | None =
                 where[rid] = (file_id, sheet, row_no)
     counts = {}
     with transaction.atomic():
-        existing = set(Finding.objects.filter(project=project).values_list("fingerprint", flat=True))
+        existing = set(
+            Finding.objects.filter(project=project).values_list("fingerprint", flat=True)
+        )
         evidence = []
         for tid, found in hits.items():
             t = registry[tid]
@@ -179,7 +188,8 @@ def run(*, actor, project, tests: list[str] | None = None, params: dict | None =
                     project=project,
                     test_id=tid,
                     title=f"{t.title}：{hit.detail}"[:300],
-                    description=t.description + ("（统计筛查，仅提示关注，不构成问题认定）" if t.screen else ""),
+                    description=t.description
+                    + ("（统计筛查，仅提示关注，不构成问题认定）" if t.screen else ""),
                     severity=hit.severity or t.severity,
                     amount_fen=hit.amount_fen,
                     quantity=hit.quantity,
@@ -191,13 +201,26 @@ def run(*, actor, project, tests: list[str] | None = None, params: dict | None =
                 for rid in hit.row_ids:
                     if rid in where:
                         file_id, sheet, row_no = where[rid]
-                        evidence.append(Evidence(finding=finding, source_id=file_id, sheet=sheet, row_no=row_no, row_id=rid))
+                        evidence.append(
+                            Evidence(
+                                finding=finding,
+                                source_id=file_id,
+                                sheet=sheet,
+                                row_no=row_no,
+                                row_id=rid,
+                            )
+                        )
         Evidence.objects.bulk_create(evidence, batch_size=500)
         run_row.status = "done"
         run_row.counts = counts
         run_row.finished_at = timezone.now()
         run_row.save(update_fields=["status", "counts", "finished_at"])
-        audit_record(actor=actor, action="relief.catalogue.run", obj=run_row, new={"tests": len(tests), "hits": sum(counts.values())})
+        audit_record(
+            actor=actor,
+            action="relief.catalogue.run",
+            obj=run_row,
+            new={"tests": len(tests), "hits": sum(counts.values())},
+        )
     return run_row
 
 
@@ -205,4 +228,3 @@ def _ids_table(ids: list[int]):
     import pyarrow as pa
 
     return pa.table({"row_id": pa.array(ids, pa.int64())})
-
