@@ -1,5 +1,7 @@
 """A relief-audit project with the synthetic world's ledgers imported, for page and scope tests."""
 
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -7,9 +9,20 @@ import pytest
 
 from fangkong.accounts import services as account_services
 from fangkong.accounts.models import Role, User
-from fangkong.relief import services
+from fangkong.relief import services, store
 from fangkong.relief.ledgers import write_all
-from fangkong.relief.models import AuditProject, ImportStatus
+from fangkong.relief.models import (
+    AuditProject,
+    ImportStatus,
+    Item,
+    ItemName,
+    LedgerImport,
+    Party,
+    PartyName,
+    ProjectMember,
+    SourceFile,
+    UnitConversion,
+)
 from fangkong.relief.world import World, generate
 from tests.world import PASSWORD
 
@@ -46,6 +59,59 @@ def relief_world(world, settings, tmp_path) -> ReliefWorld:
     return build_relief_world(world, tmp_path)
 
 
+# The imported world is built once per test session through the real importer, then restored
+# for each later test from a snapshot of its rows and files (same primary keys, so the Parquet
+# files' file and import ids still match): importing all ledgers costs seconds, restoring does not.
+_SNAPSHOT: dict = {}
+_MODELS = [
+    AuditProject,
+    ProjectMember,
+    SourceFile,
+    LedgerImport,
+    Party,
+    PartyName,
+    Item,
+    ItemName,
+    UnitConversion,
+]
+_USER_FIELDS = {"created_by_id", "uploaded_by_id", "user_id"}
+
+
+def _take_snapshot(project, media_root: Path) -> None:
+    by_id = dict(User.objects.values_list("id", "username"))
+    rows = {}
+    for model in _MODELS:
+        qs = (
+            model.objects.filter(item__project=project)
+            if model is UnitConversion
+            else (
+                model.objects.filter(pk=project.pk)
+                if model is AuditProject
+                else model.objects.filter(project=project)
+            )
+        )
+        rows[model] = [
+            {k: (by_id[v] if k in _USER_FIELDS and v else v) for k, v in r.items()}
+            for r in qs.values()
+        ]
+    cache = Path(tempfile.mkdtemp(prefix="fk-relief-snapshot-"))
+    shutil.copytree(store.project_dir(project.pk), cache / "project")
+    _SNAPSHOT.update(rows=rows, dir=cache, project_id=project.pk)
+
+
+def _restore_snapshot() -> AuditProject:
+    ids = dict(User.objects.values_list("username", "id"))
+    for model, rows in _SNAPSHOT["rows"].items():
+        model.objects.bulk_create(
+            [
+                model(**{k: (ids[v] if k in _USER_FIELDS and v else v) for k, v in r.items()})
+                for r in rows
+            ]
+        )
+    shutil.copytree(_SNAPSHOT["dir"] / "project", store.project_dir(_SNAPSHOT["project_id"]))
+    return AuditProject.objects.get(pk=_SNAPSHOT["project_id"])
+
+
 def build_relief_world(world, tmp_path: Path) -> ReliefWorld:
     """The project, its team and the imported world (MEDIA_ROOT must already point at tmp)."""
     users = {}
@@ -55,21 +121,29 @@ def build_relief_world(world, tmp_path: Path) -> ReliefWorld:
         users[key] = u
         world.users[key] = u
     truth = generate(2020)
-    project = services.project_create(
-        actor=users["auditor"],
-        name="黄冈市疫情防控资金物资跟踪审计",
-        period_start=truth.flows[0].day,
-        period_end=truth.flows[-1].day,
-        scope="新冠肺炎疫情防控专项资金和捐赠款物的筹集、分配、使用",
-        bodies="黄冈市财政局\n黄冈市红十字会\n黄冈市慈善总会",
+    restored = (
+        bool(_SNAPSHOT) and not AuditProject.objects.filter(pk=_SNAPSHOT["project_id"]).exists()
     )
-    services.member_set(
-        actor=users["auditor"], project=project, user=users["auditor2"], role="member"
-    )
-    folder = tmp_path / "ledgers"
-    write_all(truth, folder)
+    if restored:
+        project = _restore_snapshot()
+    else:
+        project = services.project_create(
+            actor=users["auditor"],
+            name="黄冈市疫情防控资金物资跟踪审计",
+            period_start=truth.flows[0].day,
+            period_end=truth.flows[-1].day,
+            scope="新冠肺炎疫情防控专项资金和捐赠款物的筹集、分配、使用",
+            bodies="黄冈市财政局\n黄冈市红十字会\n黄冈市慈善总会",
+        )
+        services.member_set(
+            actor=users["auditor"], project=project, user=users["auditor2"], role="member"
+        )
+        folder = tmp_path / "ledgers"
+        write_all(truth, folder)
+        import_folder(users["auditor"], project, folder)
+        _take_snapshot(project, tmp_path)
     rw = ReliefWorld(project=project, truth=truth, users=users)
-    rw.imports = import_folder(users["auditor"], project, folder)
+    rw.imports = list(LedgerImport.objects.filter(project=project).order_by("pk"))
     rw.files = {f.name: f for f in project.files.all()}
-    assert all(i.status == ImportStatus.DONE for i in rw.imports)
+    assert rw.imports and all(i.status == ImportStatus.DONE for i in rw.imports)
     return rw
