@@ -238,6 +238,12 @@ def write(world: World, ledger: Ledger, folder: Path) -> int:
     """One ledger file into `folder`; returns the data rows written."""
     rows, total = table(world, ledger)
     (_write_xlsx if ledger.xlsx else _write_csv)(folder / ledger.name, ledger, rows, total)
+    # Where each record landed (file, sheet as the importer names it, Excel row number), so the
+    # harness can compare a finding's evidence with the planted truth cell by cell.
+    first = 1 + (1 if ledger.title else 0) + ledger.header_rows
+    sheet = ledger.sheet if ledger.xlsx else ""
+    for n, record in enumerate(world.ledger(ledger.kind, ledger.body)):
+        record["_at"] = (ledger.name, sheet, first + n)
     return len(rows)
 
 
