@@ -258,6 +258,10 @@ _WORDS = ("兴达", "华安", "鑫源", "恒泰", "宏发", "金盛", "永安", 
 _TRADES = ("建材", "商贸", "食品", "物流", "电子", "纺织", "置业", "农业")
 
 
+def w_seed(world: World) -> int:
+    return world.seed
+
+
 def generate(seed: int = 2020, days: int = 60, scale: int = 1) -> World:
     """A clean world: flows follow the rules, so conservation holds exactly.
 
@@ -343,8 +347,55 @@ class _Generator:
         self.staff()
         self.stock_count()
         self.statements()
+        self.registers()
         self.finish()
         return w
+
+    def registers(self) -> None:
+        """Staff registers and pre-emergency reference prices, from a generator of their own so
+        the rest of the world stays what it was for each seed."""
+        rng, w = random.Random(f"registers-{w_seed(self.w)}"), self.w
+        for code, p in w.persons.items():
+            self.rec(
+                "staff",
+                self.health,
+                person=p.name,
+                id_number=p.id_number,
+                target=self.name(p.hospital),
+                post=p.post,
+                tier=p.tier,
+                phone=f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
+                address=f"湖北省黄冈市{rng.choice(('黄州区', '团风县', '浠水县', '蕲春县'))}{rng.choice(_WORDS)}路{rng.randint(1, 300)}号",
+                account=w.parties[code].account,
+                left_on=None,
+            )
+        # The charities' managers: who decides where donations go.
+        for body in (self.redcross, self.charity):
+            for _ in range(4):
+                born = START - timedelta(days=rng.randint(30 * 365, 58 * 365))
+                self.rec(
+                    "staff",
+                    body,
+                    person=self.person_name(),
+                    id_number=idcard.make(rng.choice(REGIONS), born, rng.randint(0, 999)),
+                    target=self.name(body),
+                    post=rng.choice(("会长", "副会长", "秘书长", "财务负责人")),
+                    phone=f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
+                    address=f"湖北省黄冈市黄州区{rng.choice(_WORDS)}小区{rng.randint(1, 30)}栋",
+                    account=self.account(),
+                    left_on=None,
+                )
+        for item in w.items.values():
+            self.rec(
+                "price_list",
+                self.health,
+                day=date(2019, 12, 31),
+                item=item.name,
+                spec=item.spec,
+                standard=item.standard,
+                uom=item.unit,
+                unit_price=item.price_fen,
+            )
 
     def catalogue(self) -> None:
         rng, party = self.rng, self.party
@@ -895,7 +946,7 @@ class _Generator:
         for kind, rows in w.records.items():
             if kind == "stock":
                 rows.sort(key=lambda r: (r["day"], r["direction"] != "入库"))
-            elif kind not in ("bank", "stock_count"):
+            elif kind not in ("bank", "stock_count", "staff"):
                 rows.sort(key=lambda r: r["day"])  # stable: generation order within a day
         for r in w.records["disclosure"]:
             prefix = "HH" if r["body"] == self.redcross else "CS"
