@@ -23,6 +23,8 @@ class AuditProject(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Per-project values of the test catalogue's parameters: {test id: {parameter: value}}.
+    test_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

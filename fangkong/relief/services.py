@@ -641,3 +641,74 @@ def source_for_upload_path(path: Path, name: str | None = None):
     upload = File(fh, name=name or path.name)
     upload.size = path.stat().st_size
     return upload
+
+
+# --- The test catalogue. ---
+
+ERR_PARAM = N_("参数「{label}」应为{kind}：{value}")
+ERR_NO_TESTS = N_("请至少选择一项测试。")
+ERR_NO_DATA = N_("项目还没有已导入的台账，请先导入数据再运行测试。")
+# Projects with more imported rows than this run the catalogue in the worker.
+INLINE_RUN_ROWS = 300_000
+
+
+@transaction.atomic
+def catalogue_params_set(*, actor, project: AuditProject, test_id: str, values: dict) -> dict:
+    """Store the project's own values for one test's parameters (typed like the defaults)."""
+    from fangkong.relief import catalogue
+
+    t = catalogue.load()[test_id]
+    clean = {}
+    for p in t.params:
+        if p.name not in values or values[p.name] in ("", None):
+            continue
+        raw = values[p.name]
+        try:
+            if isinstance(p.default, bool):
+                value = str(raw).lower() in ("1", "true", "yes", "on", "是")
+            elif isinstance(p.default, int):
+                value = int(str(raw).strip())
+            elif isinstance(p.default, float):
+                value = float(str(raw).strip())
+            else:
+                value = str(raw).strip()
+        except ValueError as exc:
+            kind = _("整数") if isinstance(p.default, int) else _("数字")
+            raise ValidationError(_(ERR_PARAM).format(label=p.label, kind=kind, value=raw)) from exc
+        if value != p.default:
+            clean[p.name] = value
+    old = project.test_params.get(test_id, {})
+    params = dict(project.test_params)
+    if clean:
+        params[test_id] = clean
+    else:
+        params.pop(test_id, None)
+    project.test_params = params
+    project.save(update_fields=["test_params"])
+    audit_record(
+        actor=actor,
+        action="relief.catalogue.params",
+        obj=project,
+        old={test_id: old},
+        new={test_id: clean},
+    )
+    return clean
+
+
+def catalogue_start(*, actor, project: AuditProject, tests: list[str]):
+    """Record a run and execute it: inline for small projects, in the worker for large ones."""
+    from fangkong.relief import catalogue
+
+    if not tests:
+        raise ValidationError(_(ERR_NO_TESTS))
+    imports = LedgerImport.objects.filter(project=project, status=ImportStatus.DONE)
+    if not imports.exists():
+        raise ValidationError(_(ERR_NO_DATA))
+    run = catalogue.start(actor=actor, project=project, tests=tests)
+    rows = sum(imports.values_list("total_rows", flat=True))
+    if rows <= INLINE_RUN_ROWS:
+        return catalogue.run(actor=actor, project=project, run_row=run)
+    from fangkong.relief.tasks import run_catalogue_task
+
+    run_catalogue_task(run.pk)
+    return run

@@ -142,24 +142,58 @@ def evaluate(con, tests: list[str], params: dict[str, dict]) -> dict[str, list[H
     return out
 
 
-def run(*, actor, project, tests: list[str] | None = None, params: dict | None = None):
-    """Run the catalogue (or chosen tests) on a project and record new findings."""
-    from fangkong.relief.models import CatalogueRun, Evidence, Finding
+def effective_params(project, tests: list[str], params: dict | None = None) -> dict:
+    """Defaults, then the project's own values, then this run's: {test id: {param: value}}."""
+    registry = load()
+    params = params or {}
+    return {
+        t: registry[t].defaults() | (project.test_params.get(t) or {}) | (params.get(t) or {})
+        for t in tests
+    }
+
+
+def start(*, actor, project, tests: list[str] | None = None, params: dict | None = None):
+    """Record a run (parameters and data snapshot) before it executes."""
+    from fangkong.relief.models import CatalogueRun
 
     registry = load()
     tests = tests or sorted(registry)
     unknown = [t for t in tests if t not in registry]
     if unknown:
         raise ValueError(f"未知的测试：{', '.join(unknown)}")
-    params = params or {}
-    effective = {t: registry[t].defaults() | (params.get(t) or {}) for t in tests}
-    run_row = CatalogueRun.objects.create(
+    return CatalogueRun.objects.create(
         project=project,
         tests=tests,
-        parameters=effective,
+        parameters=effective_params(project, tests, params),
         snapshot=snapshot(project.pk),
+        status="queued",
         started_by=actor,
     )
+
+
+def run(
+    *, actor, project, tests: list[str] | None = None, params: dict | None = None, run_row=None
+):
+    """Run the catalogue (or chosen tests) on a project and record new findings."""
+    from fangkong.relief.models import CatalogueRun
+
+    registry = load()
+    if run_row is None:
+        run_row = start(actor=actor, project=project, tests=tests, params=params)
+    tests, effective = run_row.tests, run_row.parameters
+    CatalogueRun.objects.filter(pk=run_row.pk).update(status="running")
+    try:
+        return _execute(actor, project, run_row, tests, effective, registry)
+    except Exception as exc:
+        CatalogueRun.objects.filter(pk=run_row.pk).update(
+            status="failed", message=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+
+
+def _execute(actor, project, run_row, tests, effective, registry):
+    from fangkong.relief.models import Evidence, Finding
+
     with store.project_db(project.pk) as con:
         hits = evaluate(con, tests, effective)
         row_ids = sorted({r for hs in hits.values() for h in hs for r in h.row_ids})
