@@ -88,9 +88,10 @@ def member_set(*, actor, project: AuditProject, user, role: str | None) -> None:
             raise ValidationError(_(ERR_LAST_LEAD))
         project.members.filter(user=user).delete()
     else:
-        if role != MemberRole.LEAD and user == actor:
-            if project.members.filter(role=MemberRole.LEAD).exclude(user=user).count() == 0:
-                raise ValidationError(_(ERR_LAST_LEAD))
+        demoting = project.members.filter(user=user, role=MemberRole.LEAD).exists()
+        others = project.members.filter(role=MemberRole.LEAD).exclude(user=user).exists()
+        if role != MemberRole.LEAD and demoting and not others:
+            raise ValidationError(_(ERR_LAST_LEAD))
         ProjectMember.objects.update_or_create(project=project, user=user, defaults={"role": role})
     audit_record(
         actor=actor,
