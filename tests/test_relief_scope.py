@@ -7,11 +7,12 @@ Cases live in tests/relief_cases_*.py (one file per area); every relief URL name
 import pytest
 from django.urls import get_resolver
 
+from tests.relief_cases_catalogue import CASES as CATALOGUE_CASES
 from tests.relief_cases_findings import CASES as FINDING_CASES
 from tests.relief_cases_projects import CASES as PROJECT_CASES
 from tests.relief_cases_trace import CASES as TRACE_CASES
 
-CASES = PROJECT_CASES + TRACE_CASES + FINDING_CASES
+CASES = PROJECT_CASES + TRACE_CASES + FINDING_CASES + CATALOGUE_CASES
 
 
 def _relief_url_names() -> set[str]:
