@@ -181,6 +181,7 @@ class RawSheet:
     rows: list[list] | None = None  # workbook cells, row 0 = Excel row 1
     text: str | None = None  # CSV text
     delimiter: str = ","
+    utf8_path: Path | None = None  # the CSV file itself when it is plain UTF-8
 
     def head(self, n: int = HEADER_SCAN_ROWS) -> list[list[str | None]]:
         if self.rows is not None:
@@ -197,21 +198,46 @@ class RawSheet:
         return out
 
 
+# The last files read, so checking right after uploading does not parse a workbook twice.
+_RECENT: dict[tuple, list["RawSheet"]] = {}
+
+
 def read_file(path: Path) -> list[RawSheet]:
     """Every worksheet of a workbook, or the one table of a CSV; LedgerFileError if unreadable."""
     path = Path(path)
+    try:
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+    except OSError as exc:
+        raise LedgerFileError(ERR_GARBAGE) from exc
+    if key in _RECENT:
+        return _RECENT[key]
+    sheets = _read_file(path)
+    _RECENT.clear()  # keep one file: workbooks can be large
+    _RECENT[key] = sheets
+    return sheets
+
+
+def forget() -> None:
+    """Drop the cached cells of the last file read."""
+    _RECENT.clear()
+
+
+def _read_file(path: Path) -> list[RawSheet]:
     with open(path, "rb") as fh:
         head = fh.read(8)
     if path.stat().st_size == 0:
         raise LedgerFileError(ERR_EMPTY)
     kind = file_type(head)
     if kind == "csv":
-        text, _enc = decode_text(path.read_bytes())
+        text, encoding = decode_text(path.read_bytes())
         if not text.strip():
             raise LedgerFileError(ERR_EMPTY)
-        first = next((line for line in text.splitlines() if line.strip()), "")
+        first = next((line for line in text[:65536].splitlines() if line.strip()), "")
         delimiter = max([",", "\t", ";"], key=first.count)
-        return [RawSheet("", text=text, delimiter=delimiter)]
+        # DuckDB reads plain UTF-8 itself; other encodings are handed over re-encoded.
+        utf8 = path if encoding == "utf-8" else None
+        return [RawSheet("", text=text, delimiter=delimiter, utf8_path=utf8)]
     if kind == "xlsx":
         _check_zip(path)
     book = _calamine(lambda: python_calamine.CalamineWorkbook.from_path(str(path)))
@@ -387,8 +413,11 @@ def _stage(con, sheet: RawSheet, det: Detection, tmpdir: Path, progress) -> int:
         con.unregister("raw_arrow")
         return width
     # CSV: DuckDB reads the text itself (fast); record numbers count as rows.
-    src = tmpdir / "sheet.csv"
-    src.write_text(sheet.text or "", encoding="utf-8")
+    src = sheet.utf8_path
+    if src is None:
+        src = tmpdir / "sheet.csv"
+        src.write_text(sheet.text or "", encoding="utf-8")
+    src = str(src).replace("'", "''")
     width = max((len(r) for r in sheet.head(HEADER_SCAN_ROWS)), default=1)
     width = min(width, MAX_COLUMNS)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
@@ -545,15 +574,14 @@ def check(
             total = con.execute("SELECT count(*) FROM raw").fetchone()[0]
             progress(0, total)
             cols = [f"c{i}" for i in range(width)]
-            nonempty = " OR ".join(f"fk_c({c}) IS NOT NULL" for c in cols) or "false"
-            lead = cols[:3]
+            # Blank rows are skipped; a row whose first cells say 合计/总计/… is a total row.
+            nonempty = (
+                f"trim(concat_ws('', {', '.join(cols)}), ' \t\r\n　') <> ''" if cols else "false"
+            )
+            lead = " || '|' || ".join(f"coalesce({c}, '')" for c in cols[:3]) or "''"
+            markers = "|".join(schema.TOTAL_MARKERS)
             marker = (
-                " OR ".join(
-                    f"starts_with(replace(coalesce(fk_c({c}), ''), ' ', ''), '{m}')"
-                    for c in lead
-                    for m in schema.TOTAL_MARKERS
-                )
-                or "false"
+                f"regexp_matches(replace(replace({lead}, ' ', ''), '　', ''), '(^|\\|)({markers})')"
             )
             con.execute(
                 f"CREATE TEMP TABLE body AS SELECT *, ({marker}) AS is_total FROM raw WHERE {nonempty}"
@@ -606,49 +634,53 @@ def check(
 
 
 def _collect_errors(con, result, det, mapped, kind, where) -> None:
-    found: list[tuple[int, int, str]] = []  # (row, column, message)
-    count = 0
+    """Count every problem in one pass over the parsed rows; fetch rows only for those found."""
+    checks: list[tuple[str, int, str | None, str]] = []  # (condition, column, message, kind)
     for fname, c in mapped.items():
         fdef = schema.FIELDS[fname]
         if fdef.type in (schema.MONEY, schema.DATE, schema.QTY, schema.INT):
-            n = con.execute(f"SELECT count(*) FROM parsed WHERE e_{fname} IS NOT NULL").fetchone()[
-                0
-            ]
-            count += n
-            for row_no, raw, code in con.execute(
-                f"SELECT row_no, t_{fname}, e_{fname} FROM parsed WHERE e_{fname} IS NOT NULL ORDER BY row_no LIMIT {MAX_STORED_ERRORS}"
-            ).fetchall():
-                found.append((row_no, c, _(_ERRORS[code]).format(value=raw)))
+            checks.append((f"e_{fname} IS NOT NULL", c, None, fname))
         if fname in kind.required:
-            n = con.execute(f"SELECT count(*) FROM parsed WHERE t_{fname} IS NULL").fetchone()[0]
-            count += n
-            label = _(fdef.label)
-            for (row_no,) in con.execute(
-                f"SELECT row_no FROM parsed WHERE t_{fname} IS NULL ORDER BY row_no LIMIT {MAX_STORED_ERRORS}"
-            ).fetchall():
-                found.append((row_no, c, _(ERR_REQUIRED).format(label=label)))
+            checks.append(
+                (f"t_{fname} IS NULL", c, _(ERR_REQUIRED).format(label=_(fdef.label)), "")
+            )
     if det.kind == "stock":
-        has_in, has_out = "qty_in" in mapped, "qty_out" in mapped
-        if has_in and has_out:
+        if "qty_in" in mapped and "qty_out" in mapped:
             both = (
                 "v_qty_in IS NOT NULL AND v_qty_out IS NOT NULL AND v_qty_in > 0 AND v_qty_out > 0"
             )
-            count += _row_rule(con, both, mapped["qty_in"], ERR_BOTH_DIRECTIONS, found)
+            checks.append((both, mapped["qty_in"], _(ERR_BOTH_DIRECTIONS), ""))
         present = [f"t_{f} IS NOT NULL" for f in ("qty_in", "qty_out", "quantity") if f in mapped]
-        count += _row_rule(
-            con,
-            f"NOT ({' OR '.join(present)})",
-            mapped.get("quantity", mapped.get("qty_in", mapped.get("qty_out"))),
-            ERR_NO_QUANTITY,
-            found,
-        )
+        col = mapped.get("quantity", mapped.get("qty_in", mapped.get("qty_out")))
+        checks.append((f"NOT ({' OR '.join(present)})", col, _(ERR_NO_QUANTITY), ""))
     if det.kind == "bank":
-        present = [f"coalesce(v_{f}, 0) > 0" for f in ("amount_in", "amount_out") if f in mapped]
         col = mapped.get("amount_in", mapped.get("amount_out"))
+        present = [f"coalesce(v_{f}, 0) > 0" for f in ("amount_in", "amount_out") if f in mapped]
         if len(present) == 2:
-            count += _row_rule(con, " AND ".join(present), col, ERR_BOTH_BANK, found)
+            checks.append((" AND ".join(present), col, _(ERR_BOTH_BANK), ""))
         empty = [f"t_{f} IS NULL" for f in ("amount_in", "amount_out") if f in mapped]
-        count += _row_rule(con, " AND ".join(empty), col, ERR_NO_BANK_AMOUNT, found)
+        checks.append((" AND ".join(empty), col, _(ERR_NO_BANK_AMOUNT), ""))
+    if not checks:
+        return
+    counts = con.execute(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE {cond})" for cond, *_rest in checks)
+        + " FROM parsed"
+    ).fetchall()[0]
+    found: list[tuple[int, int, str]] = []  # (row, column, message)
+    for (cond, c, message, fname), n in zip(checks, counts, strict=True):
+        if not n:
+            continue
+        if fname:
+            for row_no, raw, code in con.execute(
+                f"SELECT row_no, t_{fname}, e_{fname} FROM parsed WHERE {cond} ORDER BY row_no LIMIT {MAX_STORED_ERRORS}"
+            ).fetchall():
+                found.append((row_no, c, _(_ERRORS[code]).format(value=raw)))
+        else:
+            for (row_no,) in con.execute(
+                f"SELECT row_no FROM parsed WHERE {cond} ORDER BY row_no LIMIT {MAX_STORED_ERRORS}"
+            ).fetchall():
+                found.append((row_no, c, message))
     found.sort(key=lambda e: (e[0], e[1]))
     for row_no, c, message in found[:MAX_STORED_ERRORS]:
         letter, header = where(c)
@@ -661,16 +693,7 @@ def _collect_errors(con, result, det, mapped, kind, where) -> None:
                 "text": _(LOCATION).format(row=row_no, col=letter, header=header, message=message),
             }
         )
-    result.error_count = count
-
-
-def _row_rule(con, condition: str, column: int, message: str, found: list) -> int:
-    n = con.execute(f"SELECT count(*) FROM parsed WHERE {condition}").fetchone()[0]
-    for (row_no,) in con.execute(
-        f"SELECT row_no FROM parsed WHERE {condition} ORDER BY row_no LIMIT {MAX_STORED_ERRORS}"
-    ).fetchall():
-        found.append((row_no, column, _(message)))
-    return n
+    result.error_count = sum(counts)
 
 
 def _preview(con, mapped) -> list[dict]:

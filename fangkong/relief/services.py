@@ -235,10 +235,13 @@ def run_check(*, import_id: int) -> LedgerImport:
             progress=progress,
         )
     except importer.LedgerFileError as exc:
+        importer.forget()
         imp.status, imp.error_count = ImportStatus.FAILED, 1
         imp.errors = [{"row": None, "column": "", "message": exc.text()}]
         imp.save(update_fields=["status", "error_count", "errors"])
         return imp
+    if len(sheets) == 1:
+        importer.forget()  # a workbook's other sheets are checked next; keep it for them
     imp.total_rows = result.total
     imp.done_rows = result.total if not result.error_count else 0
     imp.skipped_rows = len(result.skipped)
