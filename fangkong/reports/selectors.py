@@ -204,6 +204,20 @@ class Stats:
     returned: int = 0
     derived: dict = field(default_factory=lambda: defaultdict(int))
 
+    def add(self, other: "Stats") -> None:
+        """Add another subtree's counts and figures into these."""
+        self.expected += other.expected
+        self.received += other.received
+        self.on_time += other.on_time
+        self.late += other.late
+        self.missing += other.missing
+        self.not_due += other.not_due
+        self.zero += other.zero
+        self.accepted += other.accepted
+        self.returned += other.returned
+        for k, v in other.derived.items():
+            self.derived[k] += v
+
     @property
     def completeness(self) -> float | None:
         return self.received / self.expected if self.expected else None
@@ -234,6 +248,8 @@ def _deadlines(form: ReportForm, units: list[dict]) -> dict[int, tuple[int, int]
         o.unit_id: (o.deadline_minutes, o.lock_minutes)
         for o in ScheduleOverride.objects.filter(form=form)
     }
+    if not overrides:
+        return dict.fromkeys((u["id"] for u in units), (form.deadline_minutes, form.lock_minutes))
     out = {}
     for u in units:
         sched = (form.deadline_minutes, form.lock_minutes)
@@ -252,10 +268,12 @@ def rollup(
     low, high = subtree_bounds(node.path)
     in_tree = Q(unit__path__gte=low, unit__path__lt=high)
     levels = set(form.levels.values_list("pk", flat=True))
+    # In path order a parent comes before its children, so walking the list backwards folds
+    # every subtree into its parent once.
     units = list(
-        OrgUnit.objects.filter(path__gte=low, path__lt=high).values(
-            "id", "code", "name", "path", "parent_id", "level_id", "opened_on", "closed_on"
-        )
+        OrgUnit.objects.filter(path__gte=low, path__lt=high)
+        .order_by("path")
+        .values("id", "code", "name", "path", "parent_id", "level_id", "opened_on", "closed_on")
     )
     form_root = form.root.path
     schedule = _deadlines(form, units)
@@ -308,7 +326,6 @@ def rollup(
             derived[uid].update(row)
 
     rows: dict[int, UnitRow] = {}
-    depth0 = len(node.path) // SEGMENT
     for u in units:
         rows[u["id"]] = UnitRow(
             u["id"],
@@ -321,12 +338,12 @@ def rollup(
             None,
             Stats(),
         )
+    deadline_at: dict[tuple[int, date], datetime] = {}
     for u in units:
-        chain = ancestor_ids(u["path"])[depth0 - 1 :]
-        targets = [rows[a].stats for a in chain if a in rows]
+        row = rows[u["id"]]
+        s = row.stats
         for k, v in derived.get(u["id"], {}).items():
-            for s in targets:
-                s.derived[k] += v
+            s.derived[k] += v
         reporting = u["level_id"] in levels and u["path"].startswith(form_root)
         deadline_m, _lock_m = schedule[u["id"]]
         for d in days:
@@ -335,32 +352,42 @@ def rollup(
             )
             expected = reporting and open_
             cur = current.get((u["id"], d))
+            due = deadline_at.get((deadline_m, d))
+            if due is None:
+                due = deadline_at[(deadline_m, d)] = clock.day_start(d) + timedelta(
+                    minutes=deadline_m
+                )
             status = status_of(
                 expected=expected,
                 current=cur,
                 review=cur["review"] if cur else None,
-                deadline_at=clock.day_start(d) + timedelta(minutes=deadline_m),
+                deadline_at=due,
                 now=now,
             )
             if d == day_to:
-                rows[u["id"]].expected, rows[u["id"]].status = expected, status
-                rows[u["id"]].current = cur
+                row.expected, row.status = expected, status
+                row.current = cur
             if not expected:
                 continue
-            for s in targets:
-                s.expected += 1
-                if cur is not None:
-                    s.received += 1
-                    late = cur["first_submitted_at"] > cur["first_deadline_at"]
-                    s.late += late
-                    s.on_time += not late
-                    s.zero += cur["kind"] == ReportKind.ZERO
-                    s.accepted += status == ACCEPTED
-                    s.returned += status == RETURNED
-                elif status == MISSING:
-                    s.missing += 1
-                else:
-                    s.not_due += 1
+            s.expected += 1
+            if cur is not None:
+                s.received += 1
+                late = cur["first_submitted_at"] > cur["first_deadline_at"]
+                s.late += late
+                s.on_time += not late
+                s.zero += cur["kind"] == ReportKind.ZERO
+                s.accepted += status == ACCEPTED
+                s.returned += status == RETURNED
+            elif status == MISSING:
+                s.missing += 1
+            else:
+                s.not_due += 1
+    # Children come after their parent in path order, so backwards each subtree is complete when
+    # it is added into its parent (read off the path). The node's own parent is outside the tree.
+    for u in reversed(units):
+        path = u["path"]
+        if len(path) > len(node.path):
+            rows[int(path[-2 * SEGMENT : -SEGMENT])].stats.add(rows[u["id"]].stats)
     return rows
 
 
