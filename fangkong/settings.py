@@ -71,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "fangkong.org.context_processors.nav",
+                "fangkong.relief.context_processors.nav",
             ],
         },
     },
