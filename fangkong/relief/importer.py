@@ -111,12 +111,35 @@ def cell_text(value) -> str | None:
     return str(value)
 
 
-def _column_array(values: list) -> pa.Array:
-    """Fast path for columns that are all text; otherwise convert cell by cell."""
+def _column_array(values: list) -> tuple[pa.Array, str]:
+    """A column for DuckDB and the SQL that turns it into text: typed when Arrow can type it
+    (text, numbers, dates: converted in DuckDB, fast), else converted cell by cell in Python."""
+    values = [None if v == "" else v for v in values]
     try:
-        return pa.array(values, pa.string())
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return pa.array([cell_text(v) for v in values], pa.string())
+        arr = pa.array(values)
+    except (pa.ArrowTypeError, pa.ArrowInvalid, OverflowError):
+        return pa.array([cell_text(v) for v in values], pa.string()), "{c}"
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t):
+        return arr.cast(pa.string()), "{c}"
+    if pa.types.is_floating(t):
+        # 1234.0 → "1234" (document and account numbers typed as numbers), else shortest form.
+        return arr, (
+            "CASE WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR)"
+            " ELSE CAST({c} AS VARCHAR) END"
+        )
+    if pa.types.is_integer(t):
+        return arr, "CAST({c} AS VARCHAR)"
+    if pa.types.is_timestamp(t):
+        return arr, (
+            "CASE WHEN CAST({c} AS TIME) = TIME '00:00:00' THEN strftime({c}, '%Y-%m-%d')"
+            " ELSE strftime({c}, '%Y-%m-%d %H:%M:%S') END"
+        )
+    if pa.types.is_date(t):
+        return arr, "CAST({c} AS VARCHAR)"
+    if pa.types.is_boolean(t):
+        return arr, "CASE WHEN {c} THEN '是' WHEN NOT {c} THEN '否' END"
+    return pa.array([cell_text(v) for v in values], pa.string()), "{c}"
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -404,12 +427,19 @@ def _stage(con, sheet: RawSheet, det: Detection, tmpdir: Path, progress) -> int:
         width = min(width, MAX_COLUMNS)
         body = [r if len(r) == width else (list(r) + [None] * width)[:width] for r in body]
         cols = list(zip(*body, strict=True)) if body else [() for _ in range(width)]
+        arrays, exprs = {}, []
+        for i, col in enumerate(cols):
+            arrays[f"c{i}"], expr = _column_array(list(col))
+            exprs.append(expr.format(c=f"c{i}") + f" AS c{i}")
         table = pa.table(
-            {"row_no": pa.array(range(first + 1, first + 1 + len(body)), pa.int32())}
-            | {f"c{i}": _column_array(list(col)) for i, col in enumerate(cols)}
+            {"row_no": pa.array(range(first + 1, first + 1 + len(body)), pa.int32())} | arrays
         )
         con.register("raw_arrow", table)
-        con.execute("CREATE TEMP TABLE raw AS SELECT * FROM raw_arrow")
+        con.execute(
+            f"CREATE TEMP TABLE raw AS SELECT row_no, {', '.join(exprs)} FROM raw_arrow"
+            if exprs
+            else "CREATE TEMP TABLE raw AS SELECT row_no FROM raw_arrow"
+        )
         con.unregister("raw_arrow")
         return width
     # CSV: DuckDB reads the text itself (fast); record numbers count as rows.
@@ -437,6 +467,7 @@ def _stage(con, sheet: RawSheet, det: Detection, tmpdir: Path, progress) -> int:
 
 
 def _macros(con, year: int) -> None:
+    """Cell parsers as DuckDB macros; each regular expression runs once per cell."""
     con.execute(
         f"CREATE OR REPLACE TEMP MACRO fk_c(s) AS nullif(trim(translate(s, '{FULL}', '{HALF}')), '')"
     )
@@ -445,62 +476,63 @@ def _macros(con, year: int) -> None:
         "nullif(regexp_replace(fk_c(s), '[,\\s¥￥]|RMB|人民币', '', 'g'), '')"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO fk_money_n(t) AS "
-        "try(CAST(regexp_extract(t, '^([-+]?[0-9]+(\\.[0-9]+)?)(万元|亿元|万|亿|元)?$', 1) AS DECIMAL(38,6)))"
-        " * CASE regexp_extract(t, '(万元|亿元|万|亿)$', 1) WHEN '' THEN 1"
-        " WHEN '亿' THEN 100000000 WHEN '亿元' THEN 100000000 ELSE 10000 END"
+        "CREATE OR REPLACE TEMP MACRO fk_money_s(m) AS try(CAST(m.n AS DECIMAL(38,6)))"
+        " * CASE m.u WHEN '' THEN 1 WHEN '元' THEN 1 WHEN '亿' THEN 100000000"
+        " WHEN '亿元' THEN 100000000 ELSE 10000 END"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO fk_money_n(t) AS fk_money_s(regexp_extract(t, "
+        "'^([-+]?[0-9]+(?:\\.[0-9]+)?)(万元|亿元|万|亿|元)?$', ['n', 'u']))"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO fk_ymd(m) AS "
+        "try(make_date(CAST(m.y AS INTEGER), CAST(m.m AS INTEGER), CAST(m.d AS INTEGER)))"
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO fk_date(t) AS coalesce("
-        "try(make_date(CAST(regexp_extract(t, '^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?([ T].*)?$', 1) AS INTEGER),"
-        " CAST(regexp_extract(t, '^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?([ T].*)?$', 2) AS INTEGER),"
-        " CAST(regexp_extract(t, '^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?([ T].*)?$', 3) AS INTEGER))),"
-        "try(make_date(CAST(regexp_extract(t, '^([0-9]{4})([0-9]{2})([0-9]{2})$', 1) AS INTEGER),"
-        " CAST(regexp_extract(t, '^([0-9]{4})([0-9]{2})([0-9]{2})$', 2) AS INTEGER),"
-        " CAST(regexp_extract(t, '^([0-9]{4})([0-9]{2})([0-9]{2})$', 3) AS INTEGER))),"
-        "CASE WHEN regexp_full_match(t, '[0-9]{5}(\\.[0-9]+)?') AND CAST(t AS DOUBLE) BETWEEN 20000 AND 80000"
+        "fk_ymd(regexp_extract(t, '^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?(?:[ T].*)?$',"
+        " ['y', 'm', 'd'])),"
+        "fk_ymd(regexp_extract(t, '^([0-9]{4})([0-9]{2})([0-9]{2})$', ['y', 'm', 'd'])),"
+        "CASE WHEN regexp_full_match(t, '[0-9]{5}(?:\\.[0-9]+)?') AND CAST(t AS DOUBLE) BETWEEN 20000 AND 80000"
         " THEN CAST(DATE '1899-12-30' + CAST(floor(CAST(t AS DOUBLE)) AS INTEGER) AS DATE) END,"
-        f"try(make_date({int(year)}, CAST(regexp_extract(t, '^([0-9]{{1,2}})[-/.月]([0-9]{{1,2}})日?$', 1) AS INTEGER),"
-        " CAST(regexp_extract(t, '^([0-9]{1,2})[-/.月]([0-9]{1,2})日?$', 2) AS INTEGER))))"
+        f"fk_ymd(regexp_extract('{int(year)}-' || t, '^([0-9]{{4}})-([0-9]{{1,2}})[-/.月]([0-9]{{1,2}})日?$',"
+        " ['y', 'm', 'd'])))"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO fk_qty(t) AS "
-        "try(CAST(regexp_extract(t, '^([-+]?[0-9]+(\\.[0-9]+)?)(万)?([^0-9]*)$', 1) AS DECIMAL(18,3)))"
-        " * CASE regexp_extract(t, '^([-+]?[0-9]+(\\.[0-9]+)?)(万)?([^0-9]*)$', 3) WHEN '万' THEN 10000 ELSE 1 END"
+        "CREATE OR REPLACE TEMP MACRO fk_qty_s(m) AS try(CAST(m.n AS DECIMAL(18,3)))"
+        " * CASE m.w WHEN '万' THEN 10000 ELSE 1 END"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO fk_qty(t) AS fk_qty_s(regexp_extract(t, "
+        "'^([-+]?[0-9]+(?:\\.[0-9]+)?)(万)?[^0-9]*$', ['n', 'w']))"
     )
 
 
-def _field_sql(f: schema.Field, col: str, scale: int) -> tuple[str, str, str]:
-    """(clean text expr, parsed value expr over t_<name>, error code expr) for one field."""
-    t = f"t_{f.name}"
+def _field_sql(f: schema.Field, col: str, scale: int) -> tuple[str, str, str, str]:
+    """(clean text, raw parse computed once as n_<name>, final value, error code) for one field."""
+    t, n = f"t_{f.name}", f"n_{f.name}"
     if f.type == schema.MONEY:
         negative_ok = f.name == "balance"
-        clean = f"fk_money_t({col})"
-        value = f"fk_money_n({t}) * {int(scale)} * 100"
         err = (
-            f"CASE WHEN {t} IS NULL THEN NULL WHEN ({value}) IS NULL THEN 'amount' "
-            f"WHEN ({value}) <> round({value}) THEN 'fen' "
-            + ("" if negative_ok else f"WHEN ({value}) < 0 THEN 'negative' ")
+            f"CASE WHEN {t} IS NULL THEN NULL WHEN {n} IS NULL THEN 'amount' "
+            f"WHEN {n} <> round({n}) THEN 'fen' "
+            + ("" if negative_ok else f"WHEN {n} < 0 THEN 'negative' ")
             + "END"
         )
-        parsed = f"CASE WHEN ({value}) = round({value}) THEN CAST({value} AS BIGINT) END"
-        return clean, parsed, err
+        value = f"CASE WHEN {n} = round({n}) THEN CAST({n} AS BIGINT) END"
+        return f"fk_money_t({col})", f"fk_money_n({t}) * {int(scale)} * 100", value, err
     if f.type == schema.DATE:
-        clean = f"fk_c({col})"
-        value = f"fk_date({t})"
-        err = f"CASE WHEN {t} IS NOT NULL AND ({value} IS NULL OR year({value}) NOT BETWEEN 1990 AND 2100) THEN 'date' END"
-        return clean, f"CASE WHEN year({value}) BETWEEN 1990 AND 2100 THEN {value} END", err
+        err = f"CASE WHEN {t} IS NOT NULL AND ({n} IS NULL OR year({n}) NOT BETWEEN 1990 AND 2100) THEN 'date' END"
+        value = f"CASE WHEN year({n}) BETWEEN 1990 AND 2100 THEN {n} END"
+        return f"fk_c({col})", f"fk_date({t})", value, err
     if f.type == schema.QTY:
-        clean = f"nullif(regexp_replace(fk_c({col}), '[,\\s]', '', 'g'), '')"
-        value = f"fk_qty({t})"
-        err = f"CASE WHEN {t} IS NOT NULL AND ({value} IS NULL OR {value} < 0) THEN 'qty' END"
-        return clean, value, err
+        err = f"CASE WHEN {t} IS NOT NULL AND ({n} IS NULL OR {n} < 0) THEN 'qty' END"
+        return f"nullif(regexp_replace(fk_c({col}), '[,\\s]', '', 'g'), '')", f"fk_qty({t})", n, err
     if f.type == schema.INT:
-        clean = f"fk_c({col})"
-        value = f"try(CAST(regexp_extract({t}, '^([0-9]+)(\\.0+)?[^0-9.]*$', 1) AS INTEGER))"
-        err = f"CASE WHEN {t} IS NOT NULL AND {value} IS NULL THEN 'int' END"
-        return clean, value, err
-    return f"fk_c({col})", t, "NULL"
+        err = f"CASE WHEN {t} IS NOT NULL AND {n} IS NULL THEN 'int' END"
+        parse = f"try(CAST(regexp_extract({t}, '^([0-9]+)(?:\\.0+)?[^0-9.]*$', 1) AS INTEGER))"
+        return f"fk_c({col})", parse, n, err
+    return f"fk_c({col})", "", t, "NULL"
 
 
 _ERRORS = {
@@ -595,21 +627,29 @@ def check(
             con.execute("DELETE FROM body WHERE is_total")
             result.total = con.execute("SELECT count(*) FROM body").fetchone()[0]
 
-            selects_t, selects_v, errs = [], [], []
+            selects_t, selects_n, selects_v, errs = [], [], [], []
             for fname, c in mapped.items():
                 if c >= width:
                     continue
                 fdef = schema.FIELDS[fname]
-                clean, parsed, err = _field_sql(fdef, f"c{c}", det.scales.get(str(c), 1))
+                clean, parse, value, err = _field_sql(fdef, f"c{c}", det.scales.get(str(c), 1))
                 selects_t.append(f"{clean} AS t_{fname}")
-                selects_v.append(f"{parsed} AS v_{fname}")
-                errs.append((fname, c, f"{err} AS e_{fname}"))
+                if parse:
+                    selects_n.append(f"{parse} AS n_{fname}")
+                selects_v.append(f"{value} AS v_{fname}")
+                errs.append(f"{err} AS e_{fname}")
             con.execute(
                 f"CREATE TEMP TABLE cleaned AS SELECT row_no, {', '.join(selects_t)} FROM body"
             )
+            # Each cell is parsed once (n_); values and error codes are cheap views of that.
             con.execute(
-                f"CREATE TEMP TABLE parsed AS SELECT *, {', '.join(selects_v)}, "
-                f"{', '.join(e for _f, _c, e in errs)} FROM cleaned"
+                "CREATE TEMP TABLE parsed0 AS SELECT *"
+                + "".join(f", {x}" for x in selects_n)
+                + " FROM cleaned"
+            )
+            con.execute(
+                f"CREATE TEMP VIEW parsed AS SELECT *, {', '.join(selects_v)}, "
+                f"{', '.join(errs)} FROM parsed0"
             )
             progress(result.total // 2, result.total)
             _collect_errors(con, result, det, mapped, kind, where)

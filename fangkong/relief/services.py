@@ -422,8 +422,11 @@ def catalogue_update(*, project: AuditProject, parquet: Path) -> dict[str, int]:
         ).fetchall()
     finally:
         con.close()
-    known = dict(PartyName.objects.filter(project=project).values_list("key", "party_id"))
-    added = matched = 0
+    known: dict[str, object] = dict(
+        PartyName.objects.filter(project=project).values_list("key", "party_id")
+    )
+    new_parties: list[Party] = []
+    new_names: list[tuple[str, str, object, int]] = []  # key, raw, party id or new Party, score
     for raw, key, col, kind in party_rows:
         if key in known:
             continue
@@ -433,18 +436,31 @@ def catalogue_update(*, project: AuditProject, parquet: Path) -> dict[str, int]:
             else None
         )
         if choice:
-            PartyName.objects.create(
-                project=project, party_id=known[choice[0]], key=key, raw=raw, score=int(choice[1])
-            )
+            new_names.append((key, raw, known[choice[0]], int(choice[1])))
             known[key] = known[choice[0]]
-            matched += 1
             continue
-        party = Party.objects.create(
-            project=project, name=raw, kind=guess_party_kind(raw, col, kind)
-        )
-        PartyName.objects.create(project=project, party=party, key=key, raw=raw, confirmed=True)
-        known[key] = party.pk
-        added += 1
+        party = Party(project=project, name=raw, kind=guess_party_kind(raw, col, kind))
+        new_parties.append(party)
+        new_names.append((key, raw, party, 100))
+        known[key] = party
+    Party.objects.bulk_create(new_parties, batch_size=500)
+    PartyName.objects.bulk_create(
+        [
+            PartyName(
+                project=project,
+                key=key,
+                raw=raw,
+                score=score,
+                confirmed=score == 100,
+                **({"party": p} if isinstance(p, Party) else {"party_id": p}),
+            )
+            for key, raw, p, score in new_names
+        ],
+        batch_size=500,
+    )
+    known = {k: (v.pk if isinstance(v, Party) else v) for k, v in known.items()}
+    added = len(new_parties)
+    matched = len(new_names) - added
     for key, n in beds:
         if key in known:
             Party.objects.filter(pk=known[key], beds__isnull=True).update(

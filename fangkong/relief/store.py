@@ -6,6 +6,7 @@ database (the party and item catalogues), so there is no second database to lock
 migrate, and a failed import leaves no trace (its file is never renamed into place).
 """
 
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -90,12 +91,23 @@ def staging_path(project_id: int, import_id: int) -> Path:
     return project_dir(project_id) / "staging" / f"{import_id}.parquet"
 
 
+_INSTANCE: duckdb.DuckDBPyConnection | None = None
+_LOCK = threading.Lock()
+
+
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the limits we want for a web process."""
-    con = duckdb.connect(":memory:")
-    con.execute(f"SET threads = {int(threads or settings.RELIEF_DUCKDB_THREADS)}")
-    con.execute("SET preserve_insertion_order = true")
-    return con
+    """A connection of its own to the process's in-memory DuckDB (temp tables stay private).
+
+    Opening a DuckDB database costs ~40 ms; a cursor on a shared one ~1 ms, and imports and
+    page views open one per step.
+    """
+    global _INSTANCE
+    with _LOCK:
+        if _INSTANCE is None:
+            _INSTANCE = duckdb.connect(":memory:")
+            _INSTANCE.execute(f"SET threads = {int(threads or settings.RELIEF_DUCKDB_THREADS)}")
+            _INSTANCE.execute("SET preserve_insertion_order = true")
+        return _INSTANCE.cursor()
 
 
 def empty_select() -> str:
@@ -187,9 +199,11 @@ def project_db(project_id: int, *, threads: int | None = None):
         files = ledger_files(project_id)
         if files:
             listing = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
-            con.execute(f"CREATE VIEW raw_entries AS SELECT * FROM read_parquet([{listing}], union_by_name = true)")
+            con.execute(
+                f"CREATE TEMP VIEW raw_entries AS SELECT * FROM read_parquet([{listing}], union_by_name = true)"
+            )
         else:
-            con.execute(f"CREATE VIEW raw_entries AS {empty_select()}")
+            con.execute(f"CREATE TEMP VIEW raw_entries AS {empty_select()}")
         _catalogue_tables(con, project_id)
         joins = []
         extra = []
@@ -199,7 +213,7 @@ def project_db(project_id: int, *, threads: int | None = None):
             extra.append(f"{alias}.party_id AS {col}_id, {alias}.party_name AS {col}_name")
         con.execute(
             f"""
-            CREATE VIEW entries AS
+            CREATE TEMP VIEW entries AS
             SELECT r.*, {", ".join(extra)},
                    p_target.party_kind AS target_kind, p_target.designated AS target_designated,
                    im.item_id, im.item_name, im.item_grade, im.priority, im.base_uom,
