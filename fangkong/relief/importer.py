@@ -532,7 +532,10 @@ def _field_sql(f: schema.Field, col: str, scale: int) -> tuple[str, str, str, st
         err = f"CASE WHEN {t} IS NOT NULL AND {n} IS NULL THEN 'int' END"
         parse = f"try(CAST(regexp_extract({t}, '^([0-9]+)(?:\\.0+)?[^0-9.]*$', 1) AS INTEGER))"
         return f"fk_c({col})", parse, n, err
-    return f"fk_c({col})", "", t, "NULL"
+    if f.type == schema.IDNO:
+        return f"fk_c({col})", "", t, "NULL"
+    # Names and free text: trimmed only (party keys are normalised, width included, later).
+    return f"nullif(trim({col}), '')", "", t, "NULL"
 
 
 _ERRORS = {
