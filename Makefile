@@ -24,6 +24,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	$(PY) manage.py demo_today
+	$(PY) manage.py load_relief_demo
 	DEBUG=$${DEBUG:-1} bash scripts/run.sh
 
 test: install

@@ -1,0 +1,57 @@
+"""The relief-audit demo: a project whose team is the demo auditor, with the synthetic world's
+ledgers (anomalies planted, as an auditor would meet them) imported through the real importer."""
+
+import tempfile
+from pathlib import Path
+
+from django.db import transaction
+
+from fangkong.accounts.models import User
+from fangkong.relief import injectors, services
+from fangkong.relief.ledgers import write_all
+from fangkong.relief.models import AuditProject
+from fangkong.relief.world import generate
+
+DEMO_NAME = "黄冈市新冠肺炎疫情防控资金和捐赠款物跟踪审计（演示）"
+DEMO_SEED = 2020
+
+
+def find(user) -> AuditProject | None:
+    return AuditProject.objects.filter(name=DEMO_NAME, members__user=user).first()
+
+
+def load(username: str = "auditor", *, run_catalogue: bool = False) -> tuple[AuditProject, bool]:
+    """Create the demo project for `username` once; returns (project, created)."""
+    user = User.objects.get(username=username)
+    existing = find(user)
+    if existing:
+        return existing, False
+    world = generate(DEMO_SEED)
+    injectors.plant(world, DEMO_SEED)
+    with transaction.atomic():
+        project = services.project_create(
+            actor=user,
+            name=DEMO_NAME,
+            period_start=world.flows[0].day,
+            period_end=world.end,
+            scope="新冠肺炎疫情防控专项资金和社会捐赠款物的归集、管理、分配和使用",
+            bodies="黄冈市财政局\n黄冈市卫生健康委员会\n黄冈市红十字会\n黄冈市慈善总会\n黄冈市疫情防控指挥部",
+        )
+    with tempfile.TemporaryDirectory(prefix="fk-relief-demo-") as tmp:
+        folder = Path(tmp)
+        write_all(world, folder)
+        for path in sorted(folder.iterdir()):
+            upload = services.source_for_upload_path(path)
+            try:
+                source = services.file_upload(actor=user, project=project, upload=upload, body="")
+            finally:
+                upload.close()
+            for imp in source.imports.all():
+                imp = services.run_check(import_id=imp.pk)
+                if not imp.error_count:
+                    services.import_accept(actor=user, imp=imp)
+    if run_catalogue:
+        from fangkong.relief import catalogue
+
+        catalogue.run(actor=user, project=project)
+    return project, True
