@@ -13,12 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / ".data"
 
 
-def ledger_folder(rows: int, scale: int, echo=print) -> tuple[Path, int]:
-    """Generate (or reuse) worlds until at least `rows` ledger rows are written."""
+def ledger_folder(rows: int, scale: int, echo=print, *, plant: bool = False) -> tuple[Path, int]:
+    """Generate (or reuse) worlds until at least `rows` ledger rows are written (with planted
+    anomalies and decoys when `plant`)."""
+    from fangkong.relief import injectors
     from fangkong.relief.ledgers import write_all
     from fangkong.relief.world import generate
 
-    folder = DATA / f"relief-{rows}-s{scale}"
+    folder = DATA / f"relief-{rows}-s{scale}{'-planted' if plant else ''}"
     manifest = folder / "manifest.json"
     if manifest.exists():
         written = json.loads(manifest.read_text())["rows"]
@@ -29,9 +31,13 @@ def ledger_folder(rows: int, scale: int, echo=print) -> tuple[Path, int]:
     while written < rows:
         seed += 1
         world = generate(seed, scale=scale)
+        if plant:
+            injectors.plant(world, seed)
         counts = write_all(world, folder / f"seed{seed:03d}")
         written += sum(counts.values())
-        echo(f"  seed {seed}: {sum(counts.values()):,} rows in {len(counts)} files (total {written:,})")
+        echo(
+            f"  seed {seed}: {sum(counts.values()):,} rows in {len(counts)} files (total {written:,})"
+        )
     manifest.write_text(json.dumps({"rows": written, "seeds": seed}))
     echo(f"generated {written:,} rows in {time.perf_counter() - started:.0f} s")
     return folder, written

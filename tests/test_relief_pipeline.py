@@ -18,6 +18,11 @@ def test_world_imports_and_totals_match(relief_world):
         unmapped = con.execute(
             "SELECT count(*) FROM entries WHERE source_key IS NOT NULL AND source_id IS NULL"
         ).fetchone()[0]
+        # Packs (盒/箱) convert to pieces through the catalogue (learnt from 规格 "20只/盒").
+        unconverted = con.execute(
+            "SELECT count(*) FROM entries WHERE quantity IS NOT NULL AND pieces IS NULL"
+        ).fetchone()[0]
+        assert unconverted == 0
     assert booked == sum(f.amount_fen for f in truth.of_kind("donate_cash"))
     assert stored == sum(f.quantity for f in truth.of_kind("stock_in"))
     assert unmapped == 0

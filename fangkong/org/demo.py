@@ -336,7 +336,7 @@ ACCOUNTS = (
     DemoAccount("hz_liaison", "联络员", "HG-HZ", "本局人员、查看完整身份证号（留痕）"),
     DemoAccount("hz_leader", "第一责任人", "HG-HZ", "本局人员（只读）"),
     DemoAccount("hz_duty", "值班员", "HG-HZ", "本局单位树，看不到人员明细"),
-    DemoAccount("auditor", "审计人员", None, "尚无单位范围：验证看不到任何人员"),
+    DemoAccount("auditor", "审计人员", None, "救灾资金物资审计演示项目组长；无单位范围"),
     DemoAccount("hz_staff", "职工", "HG-HZ-CZ", "本人信息及家庭成员"),
 )
 

@@ -534,6 +534,15 @@ def _field_sql(f: schema.Field, col: str, scale: int) -> tuple[str, str, str, st
         return f"fk_c({col})", parse, n, err
     if f.type == schema.IDNO:
         return f"fk_c({col})", "", t, "NULL"
+    if f.type == schema.PARTY:
+        # "非定向", "无", "—" in a party column mean nobody, not a party of that name.
+        return (
+            f"CASE WHEN trim({col}) IN ('非定向', '不定向', '无', '—', '-', '/', '／') THEN NULL "
+            f"ELSE nullif(trim({col}), '') END",
+            "",
+            t,
+            "NULL",
+        )
     # Names and free text: trimmed only (party keys are normalised, width included, later).
     return f"nullif(trim({col}), '')", "", t, "NULL"
 

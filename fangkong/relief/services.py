@@ -467,13 +467,16 @@ def catalogue_update(*, project: AuditProject, parquet: Path) -> dict[str, int]:
                 beds=n, kind=PartyKind.HOSPITAL
             )
     item_known = dict(ItemName.objects.filter(project=project).values_list("key", "item_id"))
-    for name, key, standard, spec, _uoms in item_rows:
+    for name, key, standard, spec, uoms in item_rows:
         item_id = item_known.get(key)
         if item_id is None:
             grade = guess_grade(name, standard or "")
+            # The base unit: the piece unit the ledgers use for it (套 for suits, 瓶 for bottles).
+            base = next((u for u in uoms or [] if u and u in store.PIECE_UNITS), "只")
             item = Item.objects.create(
                 project=project,
                 name=name,
+                base_uom=base,
                 standard=standard or "",
                 grade=grade,
                 priority=grade in (Grade.MEDICAL_PROTECTIVE, Grade.SURGICAL) or "防护服" in name,
