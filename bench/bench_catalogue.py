@@ -84,7 +84,8 @@ def pandas_stock(dataset, project_id, ItemName, UnitConversion) -> int:
             UnitConversion.objects.filter(item__project_id=project_id).values(
                 "item_id", "uom", "factor"
             )
-        )
+        ),
+        columns=["item_id", "uom", "factor"],
     )
     pieces_units = {
         "只",
