@@ -449,7 +449,8 @@ def gifts_at_round_catalogue_prices(world, rng):
         touch(r)
         out.append(
             Decoy(
-                ("SERIES-GAP", "SERIES-REUSE", "BANK-UNBOOKED", "REG-NO-BANK"),
+                # The screens may rightly look at these; deterministic tests must not.
+                ("ROUND-EXCESS", "BENFORD-1", "BENFORD-2", "SERIES-GAP", "SERIES-REUSE"),
                 [r],
                 f"捐赠物资按整数目录价{price}元计价",
             )
