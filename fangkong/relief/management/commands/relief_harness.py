@@ -31,4 +31,6 @@ class Command(BaseCommand):
                 for line in lines[:show]:
                     self.stdout.write("  " + line)
         if not ok:
-            raise CommandError("有确定性测试未达到 召回率 ≥ 95% 且 准确率 ≥ 90%，或在无问题数据上报出了问题。")
+            raise CommandError(
+                "有确定性测试未达到 召回率 ≥ 95% 且 准确率 ≥ 90%，或在无问题数据上报出了问题。"
+            )
