@@ -38,8 +38,11 @@ format: install
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
+# Run from the root so references stay fangkong/…; N_ marks gettext_noop strings.
 messages: install
-	cd fangkong && ../$(PY) ../manage.py makemessages -l en --ignore=static/vendor
+	$(PY) manage.py makemessages -l en --keyword=N_ --ignore=.venv --ignore=.tools --ignore=node_modules \
+	  --ignore=bench --ignore=tests --ignore=scripts --ignore=docs --ignore=test-artifacts --ignore=var \
+	  --ignore=fangkong/static --ignore=manage.py
 	$(PY) manage.py compilemessages -l en
 
 ci:
