@@ -26,14 +26,14 @@ import relief_data  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--scale", type=int, default=40, help="world scale (rows per world ≈ scale × 8,000)")
+    parser.add_argument("--scale", type=int, default=100, help="world scale (rows per world ≈ scale × 5,000)")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--pg-server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     var_dir = bench_tree.configure(args)
     try:
-        folder, written = relief_data.ledger_folder(args.rows, args.scale)
+        folder, written = relief_data.ledger_folder(args.rows, args.scale, plant=True)
         files = relief_data.files_of(folder)
         size = sum(p.stat().st_size for p in files)
         print(f"{len(files)} files, {size / 2**20:,.0f} MB, {written:,} data rows")
