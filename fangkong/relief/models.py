@@ -105,6 +105,7 @@ class LedgerImport(models.Model):
     kind = models.CharField(_("台账类型"), max_length=20, blank=True)
     header_row = models.PositiveIntegerField(_("表头所在行"), default=1)  # 1-based, last header row
     header_rows = models.PositiveSmallIntegerField(default=1)
+    title = models.CharField(_("标题"), max_length=200, blank=True)  # the rows above the header
     headers = models.JSONField(default=list)  # combined header text per column
     mapping = models.JSONField(default=dict)  # column index (str) → field name
     scales = models.JSONField(default=dict)  # column index (str) → multiplier (万元 columns)

@@ -173,6 +173,7 @@ def _new_import(actor, project, source, det: importer.Detection) -> LedgerImport
         kind=det.kind,
         header_row=det.header_row,
         header_rows=det.header_rows,
+        title=det.title[:200],
         headers=det.headers,
         mapping=det.mapping,
         scales=det.scales,

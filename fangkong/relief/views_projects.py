@@ -253,6 +253,8 @@ def upload(request, pk: int):
 
 def _sheet_title(imp: LedgerImport) -> str:
     """The text above the header (a ledger's title row), read again from small files only."""
+    if imp.title:
+        return imp.title
     above = imp.header_row - imp.header_rows
     if above <= 0 or imp.source.size > settings.RELIEF_BACKGROUND_BYTES:
         return ""
