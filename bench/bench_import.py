@@ -24,9 +24,13 @@ import relief_data  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--scale", type=int, default=100, help="world scale (rows per world ≈ scale × 5,000)")
+    parser.add_argument(
+        "--scale", type=int, default=100, help="world scale (rows per world ≈ scale × 5,000)"
+    )
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--pg-server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--keep", action="store_true")
@@ -41,13 +45,17 @@ def main() -> None:
         started = time.perf_counter()
         raw_rows = relief_data.raw_read(files)
         raw_s = time.perf_counter() - started
-        print(f"raw read (calamine / DuckDB CSV): {raw_rows:,} rows in {raw_s:.1f} s = {raw_rows / raw_s:,.0f} rows/s")
+        print(
+            f"raw read (calamine / DuckDB CSV): {raw_rows:,} rows in {raw_s:.1f} s = {raw_rows / raw_s:,.0f} rows/s"
+        )
 
         user, project = relief_data.make_project("bench import")
         started = time.perf_counter()
         imported = relief_data.import_all(user, project, files)
         imp_s = time.perf_counter() - started
-        print(f"import (check + Parquet + catalogue): {imported:,} rows in {imp_s:.1f} s = {imported / imp_s:,.0f} rows/s")
+        print(
+            f"import (check + Parquet + catalogue): {imported:,} rows in {imp_s:.1f} s = {imported / imp_s:,.0f} rows/s"
+        )
         print(f"import / raw read time: {imp_s / raw_s:.2f}x  (goal: within 3x)")
     finally:
         bench_tree.cleanup(args, var_dir)
