@@ -209,11 +209,25 @@ def main() -> None:
 
         folder, written = relief_data.ledger_folder(args.rows, args.scale, plant=True)
         files = relief_data.files_of(folder)
+        size = sum(p.stat().st_size for p in files)
+        print(f"{len(files)} files, {size / 2**20:,.0f} MB, {written:,} data rows", flush=True)
+        started = time.perf_counter()
+        raw_rows = relief_data.raw_read(files)
+        raw_s = time.perf_counter() - started
+        print(
+            f"raw read (calamine / DuckDB CSV): {raw_rows:,} rows in {raw_s:.1f} s"
+            f" = {raw_rows / raw_s:,.0f} rows/s",
+            flush=True,
+        )
         user, project = relief_data.make_project("bench catalogue")
         started = time.perf_counter()
         imported = relief_data.import_all(user, project, files)
+        imp_s = time.perf_counter() - started
         print(
-            f"imported {imported:,} rows from {len(files)} files in {time.perf_counter() - started:.0f} s (not part of the figures)"
+            f"import (check + Parquet + catalogue): {imported:,} rows in {imp_s:.1f} s"
+            f" = {imported / imp_s:,.0f} rows/s; import / raw read: {imp_s / raw_s:.2f}x"
+            " (goal: within 3x; as bench_import.py)",
+            flush=True,
         )
         registry = catalogue.load()
         tests = sorted(registry)
