@@ -58,7 +58,7 @@ def _check(path: Path, year: int = 2020, out: Path | None = None):
 def _rows(parquet: Path) -> list[dict]:
     con = store.connect()
     try:
-        return store.rows(con, f"SELECT * FROM '{parquet}' ORDER BY row_no")
+        return store.rows(con, f"SELECT * FROM '{parquet}' ORDER BY row_no")  # noqa: S608 - a test path
     finally:
         con.close()
 
@@ -99,7 +99,9 @@ def _soffice(src: Path, fmt: str, outdir: Path) -> Path:
         pytest.fail("tests/relief_office.py missing")
     if not has_soffice():
         if os.environ.get("CI") == "true":
-            pytest.fail("LibreOffice (soffice) is missing in CI: apt-get install libreoffice-calc-nogui")
+            pytest.fail(
+                "LibreOffice (soffice) is missing in CI: apt-get install libreoffice-calc-nogui"
+            )
         pytest.skip("LibreOffice not installed")
     return libreoffice_convert(src, fmt, outdir)
 
@@ -144,7 +146,12 @@ def test_csv_encodings_amount_and_date_forms(tmp_path, encoding):
         ["P4", "2020-02-06", "爱心人士（匿名）", "￥３,０００", ""],
         ["P5", "2.7", "黄冈市商会", "0.5万元", ""],
     ]
-    path = _csv(tmp_path / "慈善总会捐款登记.csv", ["票据号", "日期", "捐赠单位或个人", "捐赠金额", "指定受赠方"], rows, encoding)
+    path = _csv(
+        tmp_path / "慈善总会捐款登记.csv",
+        ["票据号", "日期", "捐赠单位或个人", "捐赠金额", "指定受赠方"],
+        rows,
+        encoding,
+    )
     out = tmp_path / "out.parquet"
     det, result = _check(path, out=out)
     assert det.kind == "cash_donation"
@@ -167,7 +174,11 @@ def test_two_row_merged_header(tmp_path):
     for c, h in enumerate(["日期", "数量", "日期", "数量", "领用单位"], start=3):
         ws.write(1, c, h)
     ws.write_row(2, 0, ["WZ1", "医用防护口罩", "应急物资储备库", "2020-02-01", 2000, "", "", ""])
-    ws.write_row(3, 0, ["WZ1", "医用防护口罩", "应急物资储备库", "", "", "2020-02-02", 1500, "黄冈市中心医院"])
+    ws.write_row(
+        3,
+        0,
+        ["WZ1", "医用防护口罩", "应急物资储备库", "", "", "2020-02-02", 1500, "黄冈市中心医院"],
+    )
     wb.close()
     out = tmp_path / "out.parquet"
     det, result = _check(path, out=out)
@@ -182,7 +193,12 @@ def test_two_row_merged_header(tmp_path):
 
 
 def test_wan_yuan_header_scales_amounts(tmp_path):
-    path = _xlsx(tmp_path / "财政专项资金拨付.xlsx", "疫情防控专项资金拨付明细", ["文号", "拨付日期", "收款单位", "金额（万元）"], [["黄财预〔2020〕1号", "2020年1月24日", "黄冈市中心医院", 120.5]])
+    path = _xlsx(
+        tmp_path / "财政专项资金拨付.xlsx",
+        "疫情防控专项资金拨付明细",
+        ["文号", "拨付日期", "收款单位", "金额（万元）"],
+        [["黄财预〔2020〕1号", "2020年1月24日", "黄冈市中心医院", 120.5]],
+    )
     out = tmp_path / "out.parquet"
     det, result = _check(path, out=out)
     assert det.kind == "appropriation" and result.error_count == 0
@@ -204,7 +220,12 @@ BAD_ROWS = [
 
 
 def test_every_bad_cell_is_named_by_row_and_column(tmp_path):
-    path = _csv(tmp_path / "捐款登记.csv", ["票据号", "日期", "捐赠单位或个人", "捐赠金额", "指定受赠方"], BAD_ROWS, "gbk")
+    path = _csv(
+        tmp_path / "捐款登记.csv",
+        ["票据号", "日期", "捐赠单位或个人", "捐赠金额", "指定受赠方"],
+        BAD_ROWS,
+        "gbk",
+    )
     _det, result = _check(path, out=tmp_path / "out.parquet")
     assert result.error_count == 5
     where = [(e["row"], e["column"]) for e in result.errors]
@@ -222,7 +243,12 @@ def test_failed_import_leaves_nothing_behind(relief_world, tmp_path):
     before_parties = Party.objects.filter(project=rw.project).count()
     with store.project_db(rw.project.pk) as con:
         before_rows = con.execute("SELECT count(*) FROM entries").fetchone()[0]
-    path = _csv(tmp_path / "新捐款登记.csv", ["票据号", "日期", "捐赠单位或个人", "捐赠金额", "指定受赠方"], [["N1", "2020-02-01", "全新捐赠单位有限公司", "100", ""], *BAD_ROWS], "gbk")
+    path = _csv(
+        tmp_path / "新捐款登记.csv",
+        ["票据号", "日期", "捐赠单位或个人", "捐赠金额", "指定受赠方"],
+        [["N1", "2020-02-01", "全新捐赠单位有限公司", "100", ""], *BAD_ROWS],
+        "gbk",
+    )
     upload = services.source_for_upload_path(path)
     source = services.file_upload(actor=actor, project=rw.project, upload=upload)
     upload.close()
@@ -252,7 +278,10 @@ def test_accept_twice_imports_once(relief_world, tmp_path):
         services.import_accept(actor=actor, imp=LedgerImport.objects.get(pk=imp.pk))
     with store.project_db(rw.project.pk) as con:
         n = con.execute("SELECT count(*) FROM entries WHERE import_id = ?", [imp.pk]).fetchone()[0]
-        ev = con.execute("SELECT file_id, sheet, row_no FROM entries WHERE import_id = ? ORDER BY row_no", [imp.pk]).fetchall()
+        ev = con.execute(
+            "SELECT file_id, sheet, row_no FROM entries WHERE import_id = ? ORDER BY row_no",
+            [imp.pk],
+        ).fetchall()
     assert n == 3
     assert ev[0] == (source.pk, "台账", 3)  # every stored row points at its file, sheet and row
     # The stored file is the upload itself, with its SHA-256.
@@ -318,18 +347,32 @@ def test_unknown_headers_ask_for_a_mapping(tmp_path):
 
 
 def test_missing_required_column_is_named(tmp_path):
-    path = _csv(tmp_path / "捐款登记.csv", ["票据号", "日期", "捐赠单位或个人", "用途"], [["1", "2020-02-01", "某单位", "防疫"]], "utf-8")
+    path = _csv(
+        tmp_path / "捐款登记.csv",
+        ["票据号", "日期", "捐赠单位或个人", "用途"],
+        [["1", "2020-02-01", "某单位", "防疫"]],
+        "utf-8",
+    )
     sheet = importer.read_file(path)[0]
     det = importer.detect(sheet.name, sheet.head(), path.name, SYN)
     det.kind = "cash_donation"
-    result = importer.check(sheet, det, import_id=1, file_id=1, year=2020, out_path=tmp_path / "o.parquet")
+    result = importer.check(
+        sheet, det, import_id=1, file_id=1, year=2020, out_path=tmp_path / "o.parquet"
+    )
     assert result.error_count == 1 and "缺少必需的列「金额」" in result.errors[0]["message"]
 
 
 def test_project_synonym_maps_a_new_header(relief_world, tmp_path):
     rw = relief_world
-    services.synonym_add(actor=rw.users["auditor"], project=rw.project, header="爱心款", field="amount")
-    path = _csv(tmp_path / "捐款登记2.csv", ["票据号", "日期", "捐赠单位或个人", "爱心款"], [["X1", "2020-02-01", "某单位", "88"]], "utf-8")
+    services.synonym_add(
+        actor=rw.users["auditor"], project=rw.project, header="爱心款", field="amount"
+    )
+    path = _csv(
+        tmp_path / "捐款登记2.csv",
+        ["票据号", "日期", "捐赠单位或个人", "爱心款"],
+        [["X1", "2020-02-01", "某单位", "88"]],
+        "utf-8",
+    )
     upload = services.source_for_upload_path(path)
     source = services.file_upload(actor=rw.users["auditor"], project=rw.project, upload=upload)
     upload.close()
@@ -351,7 +394,9 @@ def test_background_import_reports_progress(relief_world, tmp_path, settings):
     try:
         path = _xlsx(tmp_path / "后台捐赠资金登记表.xlsx", "登记", HEADER, DONATIONS)
         upload = services.source_for_upload_path(path)
-        source = services.file_upload(actor=relief_world.users["auditor"], project=relief_world.project, upload=upload)
+        source = services.file_upload(
+            actor=relief_world.users["auditor"], project=relief_world.project, upload=upload
+        )
         upload.close()
         imp = source.imports.get()
         services.schedule_check(imp)
@@ -365,7 +410,12 @@ def test_background_import_reports_progress(relief_world, tmp_path, settings):
 def test_import_folder_helper_matches_world(relief_world, tmp_path):
     """A second project importing the same folder gets the same rows (imports are per project)."""
     rw = relief_world
-    project2 = services.project_create(actor=rw.users["auditor"], name="第二个项目", period_start=rw.project.period_start, period_end=rw.project.period_end)
+    project2 = services.project_create(
+        actor=rw.users["auditor"],
+        name="第二个项目",
+        period_start=rw.project.period_start,
+        period_end=rw.project.period_end,
+    )
     from fangkong.relief.ledgers import write_all
 
     write_all(rw.truth, tmp_path / "again")
