@@ -75,7 +75,7 @@ def evaluate_world(
     try:
         _import(actor, project, folder)
         files = dict(project.files.values_list("id", "name"))
-        with store.project_db(project.pk) as con:
+        with store.project_db(project.pk, materialize=True) as con:
             hits = catalogue.evaluate(con, tests, params or {})
             where = {
                 r[0]: (files[r[1]], r[2], r[3])

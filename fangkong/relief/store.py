@@ -187,10 +187,10 @@ def ledger_files(project_id: int) -> list[Path]:
 
 
 @contextmanager
-def project_db(project_id: int, *, threads: int | None = None):
+def project_db(project_id: int, *, threads: int | None = None, materialize: bool = False):
     """A DuckDB connection with the view `entries`: every accepted row joined to the catalogue.
 
-    `entries` adds source_id/target_id/…, item_id, item_name, item_grade, priority, `uom_factor`
+    `entries` (a table when `materialize`, for many queries in a row) adds source_id/target_id/…, item_id, item_name, item_grade, priority, `uom_factor`
     (base units per ledger unit) and `pieces` (quantity in base units; NULL when a pack unit has
     no conversion).
     """
@@ -213,7 +213,7 @@ def project_db(project_id: int, *, threads: int | None = None):
             extra.append(f"{alias}.party_id AS {col}_id, {alias}.party_name AS {col}_name")
         con.execute(
             f"""
-            CREATE TEMP VIEW entries AS
+            CREATE TEMP VIEW entries_v AS
             SELECT r.*, {", ".join(extra)},
                    p_target.party_kind AS target_kind, p_target.designated AS target_designated,
                    im.item_id, im.item_name, im.item_grade, im.priority, im.base_uom,
@@ -229,6 +229,9 @@ def project_db(project_id: int, *, threads: int | None = None):
             LEFT JOIN uom_map u ON u.item_id = im.item_id AND u.uom = r.uom
             """  # noqa: S608 - identifiers are constants
         )
+        # A catalogue run reads `entries` dozens of times: join and decode the files once.
+        kind = "TABLE" if materialize else "VIEW"
+        con.execute(f"CREATE TEMP {kind} entries AS SELECT * FROM entries_v")
         yield con
     finally:
         con.close()

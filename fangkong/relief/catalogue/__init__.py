@@ -194,7 +194,7 @@ def run(
 def _execute(actor, project, run_row, tests, effective, registry):
     from fangkong.relief.models import Evidence, Finding
 
-    with store.project_db(project.pk) as con:
+    with store.project_db(project.pk, materialize=True) as con:
         hits = evaluate(con, tests, effective)
         row_ids = sorted({r for hs in hits.values() for h in hs for r in h.row_ids})
         where = {}
