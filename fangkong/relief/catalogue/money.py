@@ -60,13 +60,13 @@ def idle_funds(con, params):
     if as_of is None:
         return []
     out = []
+    # Only the idle rows leave DuckDB; their payments are listed afterwards, for them alone.
     for row_id, kind, ref, day, amount, left, idle_days, pay_rows in con.execute(
         """WITH paid AS (
-               SELECT ref, sum(amount) AS paid, list(row_id) AS rows
+               SELECT ref, sum(amount) AS paid
                FROM entries WHERE kind = 'payment' AND ref IS NOT NULL GROUP BY ref),
            incoming AS (
-               SELECT e.row_id, e.kind, e.ref, e.day, e.amount, e.target_key,
-                      p.paid, coalesce(p.rows, []) AS rows
+               SELECT e.row_id, e.kind, e.ref, e.day, e.amount, e.target_key, p.paid
                FROM entries e LEFT JOIN paid p ON p.ref = e.ref
                WHERE e.kind IN ('cash_donation', 'appropriation') AND e.amount > 0),
            spent AS (  -- what each holder paid out without naming a source (subsidies)
@@ -76,24 +76,26 @@ def idle_funds(con, params):
                SELECT i.*, coalesce(s.spent, 0) AS spent,
                       sum(i.amount) OVER (PARTITION BY i.target_key ORDER BY i.day, i.row_id) AS upto
                FROM incoming i LEFT JOIN spent s ON s.holder = i.target_key
-               WHERE i.kind = 'appropriation' AND i.paid IS NULL)
-           SELECT row_id, kind, ref, day, amount, amount - coalesce(paid, 0) AS left,
-                  date_diff('day', day, ?::DATE), rows
-           FROM incoming WHERE paid IS NOT NULL OR kind = 'cash_donation'
-           UNION ALL
-           SELECT row_id, kind, ref, day, amount,
-                  greatest(0, least(amount, upto - spent)) AS left,
-                  date_diff('day', day, ?::DATE), rows
-           FROM fifo
-           ORDER BY day, row_id""",
-        [as_of, as_of, as_of],
+               WHERE i.kind = 'appropriation' AND i.paid IS NULL),
+           idle AS (
+               SELECT row_id, kind, ref, day, amount, amount - coalesce(paid, 0) AS left
+               FROM incoming WHERE paid IS NOT NULL OR kind = 'cash_donation'
+               UNION ALL
+               SELECT row_id, kind, ref, day, amount, greatest(0, least(amount, upto - spent))
+               FROM fifo)
+           SELECT i.row_id, i.kind, i.ref, i.day, i.amount, i.left,
+                  date_diff('day', i.day, ?::DATE),
+                  (SELECT list(p.row_id ORDER BY p.row_id)[1:20] FROM entries p
+                   WHERE p.kind = 'payment' AND p.ref = i.ref)
+           FROM idle i
+           WHERE date_diff('day', i.day, ?::DATE) > ? AND i.left >= ? * 100
+           ORDER BY i.day, i.row_id""",
+        [as_of, as_of, as_of, int(params["days"]), float(params["min_yuan"])],
     ).fetchall():
-        if idle_days <= int(params["days"]) or left < float(params["min_yuan"]) * 100:
-            continue
         what = "捐赠款" if kind == "cash_donation" else "财政资金"
         out.append(
             Hit(
-                [row_id, *pay_rows[:20]],
+                [row_id, *(pay_rows or [])],
                 f"{what}{ref or ''}于{day:%Y-%m-%d}到账 {amount / 100:,.2f} 元，截至{as_of:%Y-%m-%d}（{idle_days} 天）仍有 {left / 100:,.2f} 元未拨付",
                 amount_fen=left,
                 key=f"idle:{row_id}",
