@@ -90,16 +90,9 @@ def import_all(actor, project, files: list[Path]) -> int:
 
     rows = 0
     for path in files:
-        upload = services.source_for_upload_path(path)
-        try:
-            source = services.file_upload(actor=actor, project=project, upload=upload)
-        finally:
-            upload.close()
-        for imp in source.imports.all():
-            imp = services.run_check(import_id=imp.pk)
+        for imp in services.path_import(actor=actor, project=project, path=path):
             if imp.error_count:
                 raise SystemExit(f"{path}: {imp.errors[:3]}")
-            services.import_accept(actor=actor, imp=imp)
             rows += imp.total_rows
     return rows
 

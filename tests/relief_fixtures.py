@@ -40,15 +40,9 @@ def import_folder(actor, project, folder: Path) -> list:
     """Upload every file in `folder` through the real importer and accept each clean sheet."""
     done = []
     for path in sorted(folder.iterdir()):
-        upload = services.source_for_upload_path(path)
-        try:
-            source = services.file_upload(actor=actor, project=project, upload=upload)
-        finally:
-            upload.close()
-        for imp in source.imports.all():
-            imp = services.run_check(import_id=imp.pk)
+        for imp in services.path_import(actor=actor, project=project, path=path):
             assert imp.error_count == 0, (path.name, imp.sheet, imp.kind, imp.errors[:5])
-            done.append(services.import_accept(actor=actor, imp=imp))
+            done.append(imp)
     return done
 
 
@@ -77,7 +71,7 @@ _MODELS = [
 _USER_FIELDS = {"created_by_id", "uploaded_by_id", "user_id"}
 
 
-def _take_snapshot(project, media_root: Path) -> None:
+def _take_snapshot(project) -> None:
     by_id = dict(User.objects.values_list("id", "username"))
     rows = {}
     for model in _MODELS:
@@ -141,7 +135,7 @@ def build_relief_world(world, tmp_path: Path) -> ReliefWorld:
         folder = tmp_path / "ledgers"
         write_all(truth, folder)
         import_folder(users["auditor"], project, folder)
-        _take_snapshot(project, tmp_path)
+        _take_snapshot(project)
     rw = ReliefWorld(project=project, truth=truth, users=users)
     rw.imports = list(LedgerImport.objects.filter(project=project).order_by("pk"))
     rw.files = {f.name: f for f in project.files.all()}

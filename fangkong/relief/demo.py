@@ -41,15 +41,7 @@ def load(username: str = "auditor", *, run_catalogue: bool = False) -> tuple[Aud
         folder = Path(tmp)
         write_all(world, folder)
         for path in sorted(folder.iterdir()):
-            upload = services.source_for_upload_path(path)
-            try:
-                source = services.file_upload(actor=user, project=project, upload=upload, body="")
-            finally:
-                upload.close()
-            for imp in source.imports.all():
-                imp = services.run_check(import_id=imp.pk)
-                if not imp.error_count:
-                    services.import_accept(actor=user, imp=imp)
+            services.path_import(actor=user, project=project, path=path)
     if run_catalogue:
         from fangkong.relief import catalogue
 

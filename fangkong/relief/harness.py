@@ -48,16 +48,9 @@ class Outcome:
 
 def _import(actor, project, folder: Path) -> None:
     for path in sorted(folder.iterdir()):
-        upload = services.source_for_upload_path(path)
-        try:
-            source = services.file_upload(actor=actor, project=project, upload=upload)
-        finally:
-            upload.close()
-        for imp in source.imports.all():
-            imp = services.run_check(import_id=imp.pk)
+        for imp in services.path_import(actor=actor, project=project, path=path):
             if imp.error_count:
                 raise RuntimeError(f"{path.name} [{imp.sheet}]: {imp.errors[:3]}")
-            services.import_accept(actor=actor, imp=imp)
 
 
 def evaluate_world(

@@ -659,6 +659,25 @@ def evidence_for_rows(project: AuditProject, row_ids: list[int]) -> list[dict]:
     return [{"row_id": r[0], "source_id": r[1], "sheet": r[2], "row_no": r[3]} for r in found]
 
 
+def path_import(
+    *, actor, project: AuditProject, path: Path, accept: bool = True
+) -> list[LedgerImport]:
+    """Upload a file from disk, check every sheet inline and (when `accept`) accept the clean
+    ones; returns the checked imports so the caller can report the others."""
+    upload = source_for_upload_path(Path(path))
+    try:
+        source = file_upload(actor=actor, project=project, upload=upload)
+    finally:
+        upload.close()
+    checked = []
+    for imp in source.imports.all():
+        imp = run_check(import_id=imp.pk)
+        if accept and not imp.error_count:
+            imp = import_accept(actor=actor, imp=imp)
+        checked.append(imp)
+    return checked
+
+
 def source_for_upload_path(path: Path, name: str | None = None):
     """An uploaded-file-like object over a path on disk (the command line imports folders)."""
     fh = open(path, "rb")  # noqa: SIM115 - closed by the caller through .close()

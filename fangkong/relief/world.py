@@ -276,10 +276,6 @@ _WORDS = ("兴达", "华安", "鑫源", "恒泰", "宏发", "金盛", "永安", 
 _TRADES = ("建材", "商贸", "食品", "物流", "电子", "纺织", "置业", "农业")
 
 
-def w_seed(world: World) -> int:
-    return world.seed
-
-
 def generate(seed: int = 2020, days: int = 60, scale: int = 1) -> World:
     """A clean world: flows follow the rules, so conservation holds exactly.
 
@@ -372,7 +368,7 @@ class _Generator:
     def registers(self) -> None:
         """Staff registers and pre-emergency reference prices, from a generator of their own so
         the rest of the world stays what it was for each seed."""
-        rng, w = random.Random(f"registers-{w_seed(self.w)}"), self.w
+        rng, w = random.Random(f"registers-{self.w.seed}"), self.w
         for code, p in w.persons.items():
             self.rec(
                 "staff",
