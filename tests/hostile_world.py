@@ -140,6 +140,7 @@ def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
     from fangkong.lib import idcard
     from fangkong.notices import services as notices
     from fangkong.notify.models import Message
+    from fangkong.notify.services import message_enqueue
     from fangkong.org import services as org
     from fangkong.org.models import OrgUnit, Person, UnitLevel
     from fangkong.relief import services as relief
@@ -290,6 +291,18 @@ def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
         actor=coord, node=w.units["HG"], form=h.form, name=hostile("屏幕", 60)
     )
     h.messages = list(Message.objects.filter(user=staff).order_by("pk"))
+    # An email that failed for good, so the outbox lists it with its address and error.
+    failed, _new = message_enqueue(
+        key="hostile-email",
+        kind="notice",
+        channel="email",
+        subject=hostile("主题", 200),
+        body=hostile("邮件", 500),
+        address=hostile("地址", 200),
+    )
+    Message.objects.filter(pk=failed.pk).update(
+        status="failed", attempts=5, last_error=hostile("错误", 300)
+    )
 
     # Relief: a ledger whose donors, receipt numbers and file name are markup; findings, notes.
     auditor = rw.users["auditor"]

@@ -35,7 +35,16 @@ PAGE_RULES = [
     (re.compile(r"javascript:", re.I), "javascript: URL"),
     (re.compile(r"<style\b", re.I), "<style> element"),
 ]
-UNSAFE_CALLS = {"mark_safe", "SafeString", "SafeText", "format_html", "format_html_join"}
+# Markup trusted as-is, and templates compiled from a string (a user's text would be a template).
+UNSAFE_CALLS = {
+    "mark_safe",
+    "SafeString",
+    "SafeText",
+    "format_html",
+    "format_html_join",
+    "Template",
+    "from_string",
+}
 JS_RULES = [
     (
         re.compile(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write"),
@@ -138,12 +147,19 @@ def test_the_python_scan_catches_data(tmp_path):
         "b = mark_safe(name)\n"
         "c = format_html('<b>{}</b>', name)\n"
         "d = format_html(template, name)\n"
-        "e = mark_safe(f'<b>{name}</b>')\n",
+        "e = mark_safe(f'<b>{name}</b>')\n"
+        "f = Template('{{ x }}')\n"
+        "g = engines['django'].from_string(body)\n",
         encoding="utf-8",
     )
     found = _unsafe_calls(sample)
-    assert [f.split(": ")[1] for f in found] == ["mark_safe", "format_html", "mark_safe"]
-    assert [int(f.split(":")[1]) for f in found] == [4, 6, 7]
+    assert [f.split(": ")[1] for f in found] == [
+        "mark_safe",
+        "format_html",
+        "mark_safe",
+        "from_string",
+    ]
+    assert [int(f.split(":")[1]) for f in found] == [4, 6, 7, 9]
 
 
 def test_our_scripts_do_not_build_html_from_strings():
