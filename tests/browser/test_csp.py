@@ -68,3 +68,34 @@ def test_api_docs_work_offline_under_the_policy(page_for, live_server):
     shot(page, "api-docs")
     assert outside == []
     assert problems == []
+
+
+def test_shared_behaviours_work_without_inline_handlers(page_for, bworld, tmp_path):
+    """js/app.js: data-confirm asks (Cancel keeps the page), data-submit-once disables the
+    buttons after sending, data-autosubmit switches the language."""
+    from fangkong.accounts.models import User
+
+    page = page_for("admin")
+    page.goto(f"{page.base}/accounts/users/?q=staff")
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.click("button:has-text('重置密码')")
+    page.wait_for_timeout(300)
+    assert asked == ["确定要重置该账号的密码吗？"]
+    assert page.url.endswith("/accounts/users/?q=staff")
+    assert not User.objects.get(username="staff").must_change_password
+    page.once("dialog", lambda d: d.accept())
+    page.click("button:has-text('重置密码')")
+    expect(page.locator("#temporary-password")).to_be_visible()
+
+    page.goto(f"{page.base}/org/roster/import/")
+    roster = tmp_path / "名册.csv"
+    roster.write_text("姓名,单位\n", encoding="utf-8")
+    page.set_input_files("input[type=file]", str(roster))
+    # Keep the page (a listener on window runs after app.js's on document) and look at the button.
+    page.evaluate("window.addEventListener('submit', (e) => e.preventDefault())")
+    page.click("button:has-text('上传并校验')")
+    expect(page.locator("button:has-text('上传并校验')")).to_be_disabled()
+
+    page.select_option("select[name=language]", "en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
