@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # its own Swagger UI files (static/ninja/) for /api/v1/docs instead of a CDN
     "axes",
     "huey.contrib.djhuey",
     "fangkong.accounts",
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -142,6 +144,30 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Content-Security-Policy (django-csp) ---
+# Scripts only from our own static files: no inline <script>, no on…= attributes, no eval.
+# Data reaches pages through json_script and data-* attributes, read by fangkong/static/js/
+# (tests/test_no_unsafe_markup.py keeps it so). Styles come from our files; style *attributes*
+# stay allowed because a few templates use style="…" and ECharts writes its tooltips as markup
+# with inline styles. Style attributes cannot run script, and any url() in them is held to
+# img-src. <style> elements stay refused (htmx's own is switched off in base.html).
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 # Behind TLS in production: secure cookies, HSTS, redirect to HTTPS.
 HTTPS = envbool("FANGKONG_HTTPS", False)

@@ -1,6 +1,5 @@
 """Report pages: the liaison's today, submit/correct, review, the roll-up, history, exports."""
 
-import json
 from datetime import date, timedelta
 
 from django.contrib import messages
@@ -233,7 +232,15 @@ def rollup(request, form_id: int):
             "day_from": day_from,
             "labels": labels,
             "field_keys": form.field_keys,
-            "chart": json.dumps(chart, ensure_ascii=False),
+            "chart": chart,
+            "chart_labels": {
+                "trend": _("近30天完整率与及时率"),
+                "children": _("下级迟报与漏报"),
+                "completeness": _("完整率"),
+                "timeliness": _("及时率"),
+                "late": _("迟报"),
+                "missing": _("漏报"),
+            },
             "crumbs": crumbs,
             "status_labels": selectors.STATUS_LABELS,
             "can_chase": org.can(user, org.CAP_CHASE, node),

@@ -48,11 +48,14 @@
       tooltip: {
         trigger: "item",
         confine: true,
+        // The tooltip is HTML: party and item names come from imported ledgers, so escape them.
         formatter: function (p) {
+          var esc = echarts.format.encodeHTML;
           if (p.dataType === "edge") {
-            return p.data.source + " → " + p.data.target + "<br>" + formatValue(p.data.value, data, el);
+            return esc(p.data.source) + " → " + esc(p.data.target) + "<br>" +
+              esc(formatValue(p.data.value, data, el));
           }
-          return p.name + "<br>" + formatValue(p.value, data, el);
+          return esc(p.name) + "<br>" + esc(formatValue(p.value, data, el));
         }
       },
       series: [{

@@ -1,0 +1,28 @@
+"""Hostile text for the tests that put it into every field a user can set.
+
+Each payload is harmless as text and does something if a page ever treats it as markup, script
+or a template: closes a script element, runs an `onerror`/`onload` handler, breaks out of an
+attribute, evaluates as a template expression, or reverses the text that follows (U+202E).
+"""
+
+SCRIPT = "</script><script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+SVG = "\"'><svg onload=alert(1)>"
+TEMPLATE = "{{7*7}}"
+RLO = "\u202e"
+QUOTES = "\"'`"
+
+PAYLOADS = [SCRIPT, IMG, SVG, TEMPLATE, RLO + "反", QUOTES]
+
+
+def hostile(tag: str, max_length: int = 200) -> str:
+    """`tag` (to find the value again) followed by as many payloads as fit in `max_length`.
+
+    The order of the payloads turns with the tag, so short fields get different ones.
+    """
+    start = sum(map(ord, tag)) % len(PAYLOADS)
+    value = tag
+    for p in PAYLOADS[start:] + PAYLOADS[:start]:
+        if len(value) + len(p) <= max_length:
+            value += p
+    return value

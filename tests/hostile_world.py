@@ -1,0 +1,378 @@
+"""A world whose every user-set text is hostile, for the browser walk of every page.
+
+`build_hostile_world` adds, through the real services, the objects a user fills text into
+(a unit imported through the roster by a liaison, people, check-ins and follow-up notes,
+reports, reviews, unlocks, notices with attachments, education posts, display links, tokens,
+a relief ledger with hostile donors and file name, findings and notes), then `poison` writes a
+hostile value into every field of `HOSTILE_FIELDS` that does not hold one yet.
+`NOT_USER_TEXT` says why each other text field is left alone; tests/test_rollup_hostile.py fails
+when a model grows a text field that is in neither.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.apps import apps
+
+from tests.hostile import IMG, SVG, hostile
+
+DAY = date(2020, 2, 3)
+NOW = datetime.combine(DAY, time(11, 0), tzinfo=ZoneInfo("Asia/Shanghai"))
+# Codes are allowed any characters by the roster; these two have no "/" (URLs carry codes).
+UNIT_CODE = "HZ-" + IMG
+DIVISION_CODE = "HZ-" + SVG
+
+HOSTILE_FIELDS = {
+    "accounts.User": ["first_name", "last_name", "email"],
+    "accounts.ApiToken": ["name"],
+    "org.OrgUnit": ["name", "short_name"],
+    "org.ReportingLine": ["name"],
+    "org.Person": ["name", "post"],
+    "org.FamilyMember": ["name"],
+    "org.RosterUpload": ["original_name"],
+    "health.CheckIn": ["symptom_other", "quarantine_place", "current_city", "correction_reason"],
+    "health.FollowUpEntry": ["note"],
+    "health.Exemption": ["note"],
+    "reports.ReportForm": ["name"],
+    "reports.Review": ["comment", "missing_children_reason"],
+    "reports.Unlock": ["reason"],
+    "reports.SignalReview": ["note"],
+    "notify.Message": ["address", "subject", "body", "last_error"],
+    "screen.EducationPost": ["title", "body", "source"],
+    "screen.DisplayLink": ["name"],
+    "notices.Notice": ["title", "body"],
+    "notices.NoticeAttachment": ["name"],
+    "relief.AuditProject": ["name", "scope", "bodies"],
+    "relief.SourceFile": ["name", "body"],
+    "relief.LedgerImport": ["title", "message"],
+    "relief.ColumnSynonym": ["header"],
+    "relief.Party": ["name", "note"],
+    "relief.PartyName": ["raw"],
+    "relief.Item": ["name", "standard"],
+    "relief.ItemName": ["raw"],
+    "relief.Finding": ["title", "description", "rule", "reason"],
+    "relief.Evidence": ["sheet", "note"],
+    "relief.FindingNote": ["text"],
+    "relief.CatalogueRun": ["message"],
+}
+
+NOT_USER_TEXT = {
+    "accounts.User.password": "a hash",
+    "accounts.User.username": "personas keep theirs to sign in; a user named with markup is added",
+    "accounts.ApiToken.prefix": "generated",
+    "accounts.ApiToken.key_hash": "generated",
+    "audit.AuditEvent.*": "append-only; written from the objects' names by the build's actions",
+    "org.UnitLevel.*": "reference data (fangkong/org/reference.py)",
+    "org.Rank.*": "reference data (fangkong/org/reference.py)",
+    "org.OrgUnit.code": "units with markup in their codes are added (UNIT_CODE, DIVISION_CODE)",
+    "org.OrgUnit.path": "derived from primary keys",
+    "org.Person.mobile": "digits only (validated)",
+    "org.Person.id_number_encrypted": "a checked ID number, encrypted",
+    "org.Person.id_number_hash": "an HMAC",
+    "org.Person.id_number_masked": "derived from a checked ID number",
+    "org.FamilyMember.mobile": "digits only (validated)",
+    "org.RosterUpload.sha256": "generated",
+    "health.IdempotencyRecord.key": "a client's retry key, never shown",
+    "reports.ReportForm.code": "a slug set by administrators",
+    "reports.Report.*": "immutable hash-chained versions: the build submits them with markup",
+    "reports.SignalReview.signal": "a code of the signal list",
+    "reports.Dhis2Mapping.*": "identifiers of another system, set by administrators",
+    "notify.Message.key": "generated",
+    "notify.Message.kind": "a code",
+    "screen.DisplayLink.token_hash": "a hash",
+    "notices.NoticeAttachment.sha256": "generated",
+    "relief.SourceFile.sha256": "generated",
+    "relief.LedgerImport.sheet": "read from the file (the hostile ledger brings its own)",
+    "relief.LedgerImport.kind": "a code",
+    "relief.LedgerImport.parquet": "a server path",
+    "relief.ColumnSynonym.field": "a field name of relief/schema.py",
+    "relief.PartyName.key": "a normalised matching key",
+    "relief.ItemName.key": "a normalised matching key",
+    "relief.Item.base_uom": "matched against ledger units (changing it changes the figures)",
+    "relief.UnitConversion.uom": "matched against ledger units (changing it changes the figures)",
+    "relief.Finding.test_id": "a catalogue code",
+    "relief.Finding.fingerprint": "generated",
+    "relief.CatalogueRun.snapshot": "generated",
+    "relief.CatalogueRun.status": "a code",
+}
+
+
+@dataclass
+class Hostile:
+    """What the walk needs to build its URLs."""
+
+    form: object = None
+    reports: list = field(default_factory=list)
+    checkins: list = field(default_factory=list)
+    cases: list = field(default_factory=list)
+    notice: object = None
+    messages: list = field(default_factory=list)
+    display_token: str = ""
+    upload: object = None
+    unit: object = None
+    person: object = None
+    relief_import: object = None
+    party: object = None
+    item: object = None
+    finding: object = None
+    run: object = None
+    row_id: int = 0
+    donation_ref: str = ""
+
+
+def _csv(rows) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
+    """Add hostile objects to the tests/world.py world `w` and the relief world `rw`."""
+    from fangkong.accounts import services as accounts
+    from fangkong.accounts.models import Role, User
+    from fangkong.health import services as health
+    from fangkong.health.models import CheckIn, FollowUpCase
+    from fangkong.lib import idcard
+    from fangkong.notices import services as notices
+    from fangkong.notify.models import Message
+    from fangkong.notify.services import message_enqueue
+    from fangkong.org import services as org
+    from fangkong.org.models import OrgUnit, Person, UnitLevel
+    from fangkong.relief import services as relief
+    from fangkong.relief.models import CatalogueRun, Item
+    from fangkong.reports import services as reports
+    from fangkong.reports.models import ReportForm
+    from fangkong.screen import services as screen
+    from tests.relief_cases_findings import first_row
+    from tests.relief_cases_trace import ref
+    from tests.world import PASSWORD
+
+    h = Hostile()
+    admin, coord = w.users["admin"], w.users["city_coord"]
+    liaison, staff = w.users["county_liaison"], w.users["staff"]
+
+    # A liaison imports a unit and a person with markup in their names (the issue's attack).
+    units = _csv(
+        [
+            ["单位编码", "单位名称", "简称", "上级单位", "层级", "启用日期", "撤销日期"],
+            [UNIT_CODE, hostile("下属单位", 100), hostile("简", 40), "HG-HZ", "处室", "", ""],
+        ]
+    )
+    upload = org.roster_upload_create(actor=liaison, name=hostile("名册", 200) + ".csv", data=units)
+    upload, _ = org.roster_import_apply(actor=liaison, upload=upload)
+    assert upload.status == upload.Status.APPLIED, upload.summary
+    people = _csv(
+        [
+            ["姓名", "单位", "职务", "职级", "手机号码", "身份证号"],
+            [
+                hostile("职工", 50),
+                "HG-HZ",
+                hostile("职务", 60),
+                "科员及以下",
+                "13900001234",
+                idcard.make("421102", date(1990, 5, 6), 777),
+            ],
+        ]
+    )
+    h.upload = org.roster_upload_create(actor=liaison, name=hostile("人员", 200), data=people)
+    h.unit = OrgUnit.objects.get(code=UNIT_CODE)
+    org.unit_create(
+        actor=admin,
+        code=DIVISION_CODE,
+        name=hostile("科室", 100),
+        level=UnitLevel.objects.get(code="division"),
+        parent=w.units["HG"],
+    )
+    h.person = org.person_create(
+        actor=admin,
+        unit=w.units["HG-HZ"],
+        name=hostile("张", 50),
+        rank=w.people["staff"].rank,
+        post=hostile("岗", 60),
+        mobile="13900005678",
+        id_number=idcard.make("421102", date(1988, 1, 2), 778),
+    )
+    org.family_member_add(actor=admin, person=h.person, name=hostile("家属", 50), relation="spouse")
+    marked = User.objects.create_user(hostile("用户", 150), password=PASSWORD)
+    accounts.role_assign(actor=admin, user=marked, role=Role.COORDINATOR, unit=w.units["HG"])
+    for user in (staff, coord, marked):
+        accounts.token_create(actor=user, user=user, name=hostile("令牌", 100))
+
+    # The day: check-ins with free text (one abnormal, so a follow-up case opens), the reports.
+    h.form = ReportForm.objects.create(
+        code="daily", name=hostile("日报", 100), root=w.units["HB"], active_from=date(2020, 1, 1)
+    )
+    h.form.levels.set(UnitLevel.objects.filter(code__in=["province", "city", "county"]))
+    h.form.fields[0]["label"] = hostile("指标", 60)
+    h.form.save(update_fields=["fields"])
+    for person, actor in ((w.people["staff"], staff), (h.person, liaison)):
+        health.checkin_submit(
+            actor=actor,
+            person=person,
+            channel="web",
+            answers=[
+                health.Answers(
+                    temperature=Decimal("38.6"),
+                    symptoms=["fever", "other"],
+                    symptom_other=hostile("症状", 100),
+                    quarantine="home",
+                    quarantine_place=hostile("地点", 100),
+                    quarantine_start=DAY,
+                    work_mode="home_post",
+                    current_city=hostile("城市", 50),
+                    attested=True,
+                )
+            ],
+        )
+    h.checkins = list(CheckIn.objects.order_by("pk"))
+    h.cases = list(FollowUpCase.objects.order_by("pk"))
+    for case in h.cases:
+        health.case_update(
+            actor=liaison, case=case, to_status=case.status, note=hostile("跟踪记录", 300)
+        )
+    health.exemption_add(
+        actor=liaison, person=h.person, kind="long_leave", start=DAY, note=hostile("请假", 200)
+    )
+    text = {
+        "explanation": hostile("说明", 300),
+        "narrative": hostile("情况", 300),
+        "measures": hostile("措施", 300),
+    }
+    hz = reports.report_submit(
+        actor=liaison,
+        form=h.form,
+        unit=w.units["HG-HZ"],
+        day=DAY,
+        kind="daily",
+        values=dict.fromkeys(h.form.field_keys, 1),
+        **text,
+    )
+    reports.report_review(actor=coord, report=hz, action="return", comment=hostile("退回", 300))
+    h.reports = [hz]
+    reports.unlock_grant(
+        actor=coord,
+        form=h.form,
+        unit=w.units["HG-MC"],
+        day=date(2020, 2, 2),
+        reason=hostile("解锁", 300),
+    )
+    reports.signal_mark_reviewed(
+        actor=coord,
+        form=h.form,
+        unit=w.units["HG-HZ"],
+        day=DAY,
+        signal="below_derived",
+        note=hostile("核查", 300),
+    )
+
+    # Notices with an attachment, posts, display links.
+    h.notice = notices.notice_publish(
+        actor=coord,
+        unit=w.units["HG"],
+        title=hostile("通知", 200),
+        body=hostile("正文", 2000),
+        kind="notice",
+        audiences=["liaison", "leader", "staff"],
+        files=[(hostile("附件", 190) + ".txt", b"hello")],
+    )
+    screen.post_create(
+        actor=marked,
+        title=hostile("宣教", 60),
+        body=hostile("内容", 300),
+        source=hostile("来源", 60),
+        unit=w.units["HG"],
+    )
+    _link, h.display_token = screen.display_link_create(
+        actor=coord, node=w.units["HG"], form=h.form, name=hostile("屏幕", 60)
+    )
+    h.messages = list(Message.objects.filter(user=staff).order_by("pk"))
+    # An email that failed for good, so the outbox lists it with its address and error.
+    failed, _new = message_enqueue(
+        key="hostile-email",
+        kind="notice",
+        channel="email",
+        subject=hostile("主题", 200),
+        body=hostile("邮件", 500),
+        address=hostile("地址", 200),
+    )
+    Message.objects.filter(pk=failed.pk).update(
+        status="failed", attempts=5, last_error=hostile("错误", 300)
+    )
+
+    # Relief: a ledger whose donors, receipt numbers and file name are markup; findings, notes.
+    auditor = rw.users["auditor"]
+    folder = tmp_path / "hostile-ledger"
+    folder.mkdir()
+    ledger = folder / ("捐款登记" + IMG + ".csv")
+    rows = [["收据编号", "日期", "捐赠方", "金额"]]
+    rows += [[f"H{i}", f"2020/2/{i}", hostile(f"捐赠方{i}", 60), f"{i}00"] for i in range(1, 5)]
+    ledger.write_bytes(_csv(rows))
+    (h.relief_import,) = relief.path_import(actor=auditor, project=rw.project, path=ledger)
+    relief.synonym_add(actor=auditor, project=rw.project, header=hostile("列", 100), field="amount")
+    row = first_row(rw)
+    h.finding = relief.finding_add(
+        actor=auditor,
+        project=rw.project,
+        title=hostile("问题", 300),
+        severity="high",
+        description=hostile("描述", 500),
+        rule=hostile("依据", 500),
+        amount_fen=100,
+        evidence=[
+            {
+                "source_id": row["file_id"],
+                "sheet": row["sheet"],
+                "row_no": row["row_no"],
+                "row_id": row["row_id"],
+                "note": hostile("证据", 300),
+            }
+        ],
+    )
+    relief.finding_annotate(actor=auditor, finding=h.finding, text=hostile("备注", 500))
+    dismissed = relief.finding_add(
+        actor=auditor, project=rw.project, title=hostile("排除", 300), severity="low"
+    )
+    relief.finding_decide(
+        actor=auditor, finding=dismissed, status="dismissed", reason=hostile("理由", 300)
+    )
+    h.run = CatalogueRun.objects.create(
+        project=rw.project,
+        tests=["PAY-DUP-INVOICE"],
+        parameters={},
+        snapshot="x",
+        status="failed",
+        message=hostile("失败", 300),
+        started_by=auditor,
+    )
+    h.row_id = row["row_id"]
+    h.donation_ref = ref(rw)
+    h.party = rw.project.parties.order_by("-pk").first()
+    h.item = Item.objects.filter(project=rw.project).order_by("pk").first()
+    poison()
+    for name in ("person", "unit", "party", "item", "finding", "notice", "form"):
+        getattr(h, name).refresh_from_db()
+    assert Person.objects.filter(name__contains="<").count() == Person.objects.count()
+    return h
+
+
+def poison() -> int:
+    """Write a hostile value into every HOSTILE_FIELDS field that holds none yet; returns how many."""
+    changed = 0
+    for label, names in HOSTILE_FIELDS.items():
+        model = apps.get_model(label)
+        fields = [model._meta.get_field(n) for n in names]
+        for row in model.objects.values("pk", *names):
+            update = {
+                f.name: hostile(f"{model.__name__}{row['pk']}{f.name}", f.max_length or 300)
+                for f in fields
+                if "<" not in (row[f.name] or "")
+            }
+            if update:
+                model.objects.filter(pk=row["pk"]).update(**update)
+                changed += len(update)
+    return changed
