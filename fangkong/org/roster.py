@@ -347,31 +347,47 @@ def _read_workbook(data: bytes) -> list[Sheet]:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK and GB2312)."""
+    """UTF-8 (with or without BOM), UTF-16 LE or BE (with or without BOM), else GB18030.
+
+    Excel's "Unicode text" (Unicode 文本) is UTF-16 LE with a BOM and tabs; other tools write
+    UTF-16 without a BOM, recognised by its zero bytes all falling on one side of each pair
+    (a roster is full of digits and separators, whose high byte is zero).
+    """
+    guessed = False
     if data[:3] == b"\xef\xbb\xbf":
         candidates = ["utf-8-sig"]
     elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         candidates = ["utf-16"]
     else:
-        # Binary files nearly always hold NUL bytes; no text encoding used for rosters does.
-        if b"\x00" in data:
+        head = data[:65536]
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        # A CJK character such as 一 (U+4E00) holds a zero byte on the other side too: rarely.
+        if len(data) % 2 == 0 and max(even, odd) >= 8 and min(even, odd) * 8 <= max(even, odd):
+            candidates, guessed = ["utf-16-le" if odd > even else "utf-16-be"], True
+        elif b"\x00" in data:
+            # Binary files nearly always hold NUL bytes; no text encoding used for rosters does.
             raise RosterFileError(ERR_GARBAGE)
-        candidates = ["utf-8", "gb18030"]
+        else:
+            candidates = ["utf-8", "gb18030"]
     for encoding in candidates:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if "\x00" in text:
+        # A guess of UTF-16 must give text: control characters besides tabs and line breaks
+        # mean a binary file whose zero bytes happened to fall on one side.
+        if "\x00" in text or (guessed and re.search(r"[\x01-\x08\x0b\x0c\x0e-\x1f]", text)):
             raise RosterFileError(ERR_GARBAGE)
         return text
-    raise RosterFileError(ERR_ENCODING)
+    raise RosterFileError(ERR_GARBAGE if guessed else ERR_ENCODING)
 
 
 def _read_csv(data: bytes) -> list[list]:
     text = decode_text(data)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max([",", "\t", ";"], key=first.count)
+    # Judged on the first lines, not the first alone: a title line above the header has none.
+    lines = [line for line in text[:65536].splitlines() if line.strip()]
+    sample = "\n".join(lines[:HEADER_SCAN_ROWS])
+    delimiter = max([",", "\t", ";"], key=sample.count)
     rows: list[list] = []
     try:
         for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
