@@ -1,6 +1,8 @@
 """Job leases: one holder at a time, taken over once they run out, renewed while a job runs."""
 
+import os
 import re
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,9 +48,6 @@ def test_one_holder_until_the_lease_runs_out(db, frozen):
 
 def test_holder_names_the_process():
     host, pid, token = leases.new_holder().rsplit(":", 2)
-    import os
-    import socket
-
     assert (host, int(pid)) == (socket.gethostname(), os.getpid())
     assert re.fullmatch(r"[0-9a-f]{12}", token)
 
