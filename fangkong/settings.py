@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "fangkong.screen",
     "fangkong.notices",
     "fangkong.relief",
+    "fangkong.jobs",
 ]
 
 MIDDLEWARE = [
@@ -274,3 +275,8 @@ FANGKONG_WEBHOOKS = json.loads(envstr("FANGKONG_WEBHOOKS", "") or "{}")
 NOTIFY_HTTP_TIMEOUT = envint("NOTIFY_HTTP_TIMEOUT", 10)
 # A message still being sent this long after a worker took it is reported on the outbox page.
 NOTIFY_STUCK_AFTER_MINUTES = envint("NOTIFY_STUCK_AFTER_MINUTES", 10)
+
+# --- Job leases (fangkong/jobs) ---
+# How long a background job's lease lasts without renewal: a worker killed while holding one
+# stops the job for at most this long (the next run after it takes over). Running jobs renew it.
+JOB_LEASE_SECONDS = envint("JOB_LEASE_SECONDS", 180)

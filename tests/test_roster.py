@@ -1,5 +1,6 @@
 """Roster import and export (名册导入导出): files, checks, scope, round trip, double confirm."""
 
+import csv
 import hashlib
 import io
 import random
@@ -168,11 +169,12 @@ def person_row(name, unit, id_number, **kw):
 
 
 def db_counts():
+    """Rows of the data and audit events of changes to it (not of the uploads themselves)."""
     return (
         OrgUnit.objects.count(),
         Person.objects.count(),
         FamilyMember.objects.count(),
-        AuditEvent.objects.count(),
+        AuditEvent.objects.exclude(action="roster.upload").count(),
     )
 
 
@@ -803,7 +805,7 @@ def test_export_then_reimport_changes_nothing(world, client_for):
     assert data_snapshot() == before
     assert list(
         AuditEvent.objects.order_by("id")[events_before:].values_list("action", flat=True)
-    ) == ["roster.import"]
+    ) == ["roster.upload", "roster.import"]
 
 
 def test_edited_export_updates_people_matched_by_unit_and_name(world, client_for):
@@ -987,3 +989,112 @@ def test_five_thousand_people(world, client_for, django_assert_max_num_queries):
     print(f"\n5,000 people: checked in {checked:.2f}s, imported in {applied:.2f}s")
     assert checked < 5
     assert applied < 60
+
+
+# --- UTF-16 text files (Excel's "Unicode text", and tools that write no BOM). ---
+
+
+def unicode_text(rows: list[list[str]], encoding: str, bom: bytes = b"") -> bytes:
+    """Tab-separated lines, fields with a tab or quote quoted, as Excel saves "Unicode text"."""
+    buf = io.StringIO()
+    csv.writer(buf, delimiter="\t", lineterminator="\r\n").writerows(rows)
+    return bom + buf.getvalue().encode(encoding)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+        ("utf-16-le", b""),
+        ("utf-16-be", b""),
+    ],
+    ids=["le-bom", "be-bom", "le", "be"],
+)
+def test_utf16_unicode_text_imports(world, client_for, encoding, bom):
+    c = client_for("city_coord")
+    number = new_id(710)
+    rows = [
+        ["黄州区审计局职工名册"],  # a title line, with no tab in it, above the header
+        ["姓名", "单位", "身份证号", "手机号码", "职务"],
+        # 一 is U+4E00: in UTF-16 one of its bytes is zero, on the other side from the digits'.
+        ["一丁", "综合科", number, "13900000710", "科员\t（兼）"],
+    ]
+    up = confirm(c, uploaded(c, "名册.txt", unicode_text(rows, encoding, bom)))
+    assert up.status == RosterUpload.Status.APPLIED, problems(up)
+    person = Person.objects.get(id_number_hash=crypto.keyed_hash(number))
+    assert (person.name, person.unit.code, person.post) == ("一丁", "HG-HZ-ZH", "科员\t（兼）")
+
+
+def test_binary_that_looks_like_utf16_is_still_refused(world, client_for):
+    # Zero bytes all on one side, like UTF-16 text, but the other bytes are control codes.
+    data = bytes(b for i in range(20_000) for b in (i % 32, 0))
+    up = uploaded(client_for("city_coord"), "名册.csv", data)
+    assert problems(up) == [("", None, "", roster.ERR_GARBAGE)]
+
+
+# --- Every upload on record: previews and refusals, without the file's content. ---
+
+
+def upload_events() -> list[dict]:
+    return [e.new for e in AuditEvent.objects.filter(action="roster.upload").order_by("id")]
+
+
+def test_previews_and_refused_uploads_are_audited(world, client_for, settings):
+    c = client_for("city_coord")
+    number = new_id(720)
+    good = csv_bytes(
+        [["姓名", "单位", "身份证号", "手机号码"], ["赵云", "综合科", number, "13900000720"]]
+    )
+    bad = csv_bytes(
+        [["姓名", "单位", "身份证号"], ["马超", "综合科", number[:17]], ["黄忠", "", ""]]
+    )
+    up_good = uploaded(c, "good.csv", good)
+    up_bad = uploaded(c, "bad.csv", bad)
+    liaison = client_for("county_liaison")
+    up_garbage = uploaded(liaison, "photo.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    admin = client_for("admin")
+    up_admin = uploaded(admin, "letter.csv", "这是一封信。\n没有表头。\n".encode())
+    settings.ROSTER_MAX_BYTES = 2048
+    big = b"a" * 4096
+    assert upload(c, "big.csv", big).status_code == 200  # over the limit, within the slack
+    assert upload(c, "huge.csv", b"a" * 200_000).status_code == 413  # on Content-Length alone
+
+    def facts(up, outcome, errors, units):
+        return {
+            "file": up.original_name,
+            "size": up.size,
+            "sha256": up.sha256,
+            "outcome": outcome,
+            "errors": errors,
+            "units": units,
+        }
+
+    events = upload_events()
+    assert events[:4] == [
+        facts(up_good, "previewed", 0, ["HG"]),
+        facts(up_bad, "refused", up_bad.summary["error_count"], ["HG"]),
+        facts(up_garbage, "refused", 1, ["HG-HZ"]),
+        facts(up_admin, "refused", 1, ["*"]),
+    ]
+    assert up_bad.summary["error_count"] >= 2
+    assert events[4] == {
+        "file": "big.csv",
+        "size": 4096,
+        "sha256": hashlib.sha256(big).hexdigest(),
+        "outcome": "too_large",
+        "errors": 1,
+        "units": ["HG"],
+    }
+    assert events[5]["outcome"] == "too_large" and events[5]["file"] == ""
+    assert events[5]["size"] > 200_000 and events[5]["sha256"] == ""
+    assert len(events) == 6
+    rows = list(AuditEvent.objects.filter(action="roster.upload").order_by("id"))
+    assert [e.actor_name for e in rows] == ["city_coord"] * 2 + ["county_liaison", "admin"] + [
+        "city_coord"
+    ] * 2
+    assert (rows[0].object_type, rows[0].object_id) == ("org.rosterupload", str(up_good.pk))
+    # Nothing of the content: no ID number, mobile or name from the files.
+    recorded = " ".join(f"{e.new} {e.detail} {e.object_repr}" for e in rows)
+    for secret in (number, number[:17], "13900000720", "赵云", "马超", "黄忠"):
+        assert secret not in recorded

@@ -1,18 +1,15 @@
 """Excel exports of check-in data. Identity numbers and phones are always masked here."""
 
-import io
 from datetime import date
 
-import xlsxwriter
-
 from fangkong.lib.masking import mask_mobile
+from fangkong.lib.spreadsheet_out import Workbook
 from fangkong.org.models import OrgUnit
 
 
 def unit_day_xlsx(*, unit: OrgUnit, day: date, people: list, counts: dict) -> bytes:
     """The liaison's day as a workbook: a title, the counts, one row per expected person."""
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = Workbook()
     ws = wb.add_worksheet("健康打卡")
     title = wb.add_format({"bold": True, "font_size": 14})
     head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
@@ -64,5 +61,4 @@ def unit_day_xlsx(*, unit: OrgUnit, day: date, people: list, counts: dict) -> by
     ws.set_column(1, 1, 18)
     ws.set_column(2, 11, 12)
     ws.freeze_panes(4, 0)
-    wb.close()
-    return buf.getvalue()
+    return wb.close()

@@ -8,6 +8,7 @@ The run reads everything in a fixed number of queries, whatever the number of re
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -90,8 +91,14 @@ class Plan:
                 )
             )
 
-    def save(self, batch_size: int | None = None) -> int:
-        """Insert all rows with one executemany per batch (ON CONFLICT on the key does nothing)."""
+    def save(
+        self, batch_size: int | None = None, checkpoint: Callable[[], bool] | None = None
+    ) -> int:
+        """Insert all rows with one executemany per batch (ON CONFLICT on the key does nothing).
+
+        `checkpoint` is asked before each batch (a job renews its lease there); False stops the
+        run, leaving the rest to whoever took the job over. Returns the rows offered.
+        """
         columns = [
             "key",
             "kind",
@@ -131,10 +138,14 @@ class Plan:
             for m in self.rows
         ]
         size = batch_size or len(rows) or 1
+        offered = 0
         for i in range(0, len(rows), size):
+            if checkpoint is not None and not checkpoint():
+                break
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.executemany(sql, rows[i : i + size])
-        return len(rows)
+            offered += len(rows[i : i + size])
+        return offered
 
 
 def _ladder(kind: str, form: ReportForm | None, path: str, rules: list[ReminderRule]) -> dict:
@@ -372,13 +383,23 @@ def plan_notices(plan: Plan, contacts: Contacts, rules: list[ReminderRule]) -> N
         )
 
 
-def run(now: datetime | None = None, *, batch_size: int | None = None) -> dict:
-    """Plan every reminder due at `now` (the server clock by default); returns counts."""
+def run(
+    now: datetime | None = None,
+    *,
+    batch_size: int | None = None,
+    checkpoint: Callable[[], bool] | None = None,
+) -> dict:
+    """Plan every reminder due at `now` (the server clock by default); returns counts.
+
+    `checkpoint` is called between steps and batches (the scheduled job renews its lease there);
+    when it answers False the run stops and `stopped` is True.
+    """
     plan = Plan(now or clock.now())
     contacts = Contacts()
     rules = list(ReminderRule.objects.all())
-    plan_reports(plan, contacts, rules)
-    plan_checkins(plan, contacts, rules)
-    plan_notices(plan, contacts, rules)
-    prepared = plan.save(batch_size)
-    return {"prepared": prepared}
+    for step in (plan_reports, plan_checkins, plan_notices):
+        if checkpoint is not None and not checkpoint():
+            return {"prepared": 0, "stopped": True}
+        step(plan, contacts, rules)
+    prepared = plan.save(batch_size, checkpoint)
+    return {"prepared": prepared, "stopped": prepared < len(plan.rows)}

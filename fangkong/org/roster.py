@@ -20,7 +20,6 @@ from functools import cache
 from typing import Any
 
 import python_calamine
-import xlsxwriter
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.utils import timezone, translation
@@ -29,6 +28,7 @@ from django.utils.translation import gettext_noop as N_
 
 from fangkong.lib import crypto, idcard
 from fangkong.lib.masking import mask_id_number, mask_mobile
+from fangkong.lib.spreadsheet_out import Workbook, restore
 from fangkong.org import selectors
 from fangkong.org.models import (
     FamilyMember,
@@ -185,7 +185,8 @@ def _text(value: Any) -> str:
     text = str(value)
     for junk in ("\ufeff", "\u200b", "\xa0", "\u3000"):
         text = text.replace(junk, " ")
-    return text.strip()
+    # '=… in our own export is =… neutralised against formula injection (lib/spreadsheet_out).
+    return restore(text.strip())
 
 
 def _norm_header(value: Any) -> str:
@@ -346,31 +347,47 @@ def _read_workbook(data: bytes) -> list[Sheet]:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK and GB2312)."""
+    """UTF-8 (with or without BOM), UTF-16 LE or BE (with or without BOM), else GB18030.
+
+    Excel's "Unicode text" (Unicode 文本) is UTF-16 LE with a BOM and tabs; other tools write
+    UTF-16 without a BOM, recognised by its zero bytes all falling on one side of each pair
+    (a roster is full of digits and separators, whose high byte is zero).
+    """
+    guessed = False
     if data[:3] == b"\xef\xbb\xbf":
         candidates = ["utf-8-sig"]
     elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         candidates = ["utf-16"]
     else:
-        # Binary files nearly always hold NUL bytes; no text encoding used for rosters does.
-        if b"\x00" in data:
+        head = data[:65536]
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        # A CJK character such as 一 (U+4E00) holds a zero byte on the other side too: rarely.
+        if len(data) % 2 == 0 and max(even, odd) >= 8 and min(even, odd) * 8 <= max(even, odd):
+            candidates, guessed = ["utf-16-le" if odd > even else "utf-16-be"], True
+        elif b"\x00" in data:
+            # Binary files nearly always hold NUL bytes; no text encoding used for rosters does.
             raise RosterFileError(ERR_GARBAGE)
-        candidates = ["utf-8", "gb18030"]
+        else:
+            candidates = ["utf-8", "gb18030"]
     for encoding in candidates:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if "\x00" in text:
+        # A guess of UTF-16 must give text: control characters besides tabs and line breaks
+        # mean a binary file whose zero bytes happened to fall on one side.
+        if "\x00" in text or (guessed and re.search(r"[\x01-\x08\x0b\x0c\x0e-\x1f]", text)):
             raise RosterFileError(ERR_GARBAGE)
         return text
-    raise RosterFileError(ERR_ENCODING)
+    raise RosterFileError(ERR_GARBAGE if guessed else ERR_ENCODING)
 
 
 def _read_csv(data: bytes) -> list[list]:
     text = decode_text(data)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max([",", "\t", ";"], key=first.count)
+    # Judged on the first lines, not the first alone: a title line above the header has none.
+    lines = [line for line in text[:65536].splitlines() if line.strip()]
+    sample = "\n".join(lines[:HEADER_SCAN_ROWS])
+    delimiter = max([",", "\t", ";"], key=sample.count)
     rows: list[list] = []
     try:
         for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
@@ -1533,17 +1550,9 @@ def _dropdowns() -> dict[str, list[str]]:
 
 def write_workbook(records: dict[str, list[dict]], *, notes: list[str] | None = None) -> bytes:
     """An .xlsx with the 单位 / 人员 / 家庭成员 sheets; every value is written as plain text or a date."""
-    buf = io.BytesIO()
-    # No string is ever turned into a formula, number or link: cells hold exactly the data.
-    book = xlsxwriter.Workbook(
-        buf,
-        {
-            "in_memory": True,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
+    # Text is never turned into a formula, number or link: cells hold exactly the data (text that
+    # a spreadsheet would run as a formula gets a leading quote, which the reader takes off again).
+    book = Workbook()
     head = book.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
     text = book.add_format({"num_format": "@"})
     day = book.add_format({"num_format": "yyyy-mm-dd"})
@@ -1555,7 +1564,7 @@ def write_workbook(records: dict[str, list[dict]], *, notes: list[str] | None = 
         for j, col in enumerate(columns):
             fmt = text if col.field in _TEXT_FIELDS else day if col.field in _DATE_FIELDS else None
             ws.set_column(j, j, 22 if col.field in _WIDE_FIELDS else 13, fmt)
-            ws.write_string(0, j, col.header, head)
+            ws.write(0, j, col.header, head)
             source = dropdowns.get(col.field)
             if source and len("，".join(source)) < 250:
                 # A warning, not a stop: synonyms and codes are accepted too.
@@ -1573,18 +1582,17 @@ def write_workbook(records: dict[str, list[dict]], *, notes: list[str] | None = 
                 if value is None or value == "":
                     continue
                 if isinstance(value, date):
-                    ws.write_datetime(i, j, datetime(value.year, value.month, value.day), day)
+                    ws.write(i, j, value, day)
                 elif isinstance(value, int) and not isinstance(value, bool):
-                    ws.write_number(i, j, value)
+                    ws.write(i, j, value)
                 else:
-                    ws.write_string(i, j, str(value))
+                    ws.write(i, j, str(value))
     if notes:
         ws = book.add_worksheet("说明")
         ws.set_column(0, 0, 110)
         for i, line in enumerate(notes):
-            ws.write_string(i, 0, line)
-    book.close()
-    return buf.getvalue()
+            ws.write(i, 0, line)
+    return book.close()
 
 
 def build_export(unit: OrgUnit) -> tuple[bytes, dict[str, int]]:

@@ -102,6 +102,7 @@ def roster_import(request):
         except ValueError:
             length = 0
         if length > settings.ROSTER_MAX_BYTES + MULTIPART_SLACK:
+            services.roster_upload_refuse(actor=request.user, name="", size=length)
             return _import_page(request, UploadForm(), error=_too_large_message(), status=413)
     return _roster_import(request)
 
@@ -116,6 +117,12 @@ def _roster_import(request):
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         if upload_file.size > settings.ROSTER_MAX_BYTES:
+            services.roster_upload_refuse(
+                actor=user,
+                name=upload_file.name or "",
+                size=upload_file.size,
+                chunks=upload_file.chunks(),
+            )
             form.add_error("file", _too_large_message())
         else:
             upload = services.roster_upload_create(

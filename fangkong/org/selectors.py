@@ -125,6 +125,13 @@ def has_global(user, cap: str) -> bool:
     return any(g.unit_id is None and cap in g.caps for g in grants(user))
 
 
+def granted_unit_codes(user, cap: str) -> list[str]:
+    """Codes of the units whose subtrees the user holds `cap` over; ["*"] for everywhere."""
+    if has_global(user, cap):
+        return ["*"]
+    return sorted({g.unit_code for g in grants(user) if cap in g.caps and g.unit_id})
+
+
 def can(user, cap: str, unit: OrgUnit) -> bool:
     """True when one of the user's grants with `cap` covers `unit` (no query once grants are loaded)."""
     ancestors = None

@@ -1,6 +1,7 @@
 """Writes to the org tree and the roster. Keyword-only, atomic, each with its audit event."""
 
 import hashlib
+from collections.abc import Iterable
 from datetime import date
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.utils import timezone
 from fangkong.audit.services import audit_record, audit_record_many, diff
 from fangkong.lib import crypto, idcard
 from fangkong.lib.masking import mask_id_number, mask_mobile
-from fangkong.org import roster
+from fangkong.org import roster, selectors
 from fangkong.org.models import (
     SEGMENT,
     FamilyMember,
@@ -289,14 +290,38 @@ def family_member_remove(*, actor, member: FamilyMember) -> None:
 # --- Roster import and export (名册导入导出). ---
 
 
+# Outcomes of a roster upload in the audit trail (action "roster.upload").
+UPLOAD_PREVIEWED = "previewed"  # checked clean, waiting for the user to confirm the import
+UPLOAD_REFUSED = "refused"  # read and checked, with problems: can never be imported
+UPLOAD_TOO_LARGE = "too_large"  # turned away before it was read
+
+
+def _upload_facts(*, actor, name: str, size: int, sha256: str, outcome: str, errors: int) -> dict:
+    """What the audit trail keeps of an upload: never its content or the personal data in it."""
+    return {
+        "file": name[:255],
+        "size": size,
+        "sha256": sha256,
+        "outcome": outcome,
+        "errors": errors,
+        "units": selectors.granted_unit_codes(actor, selectors.CAP_ROSTER_MANAGE),
+    }
+
+
 def roster_upload_create(*, actor, name: str, data: bytes) -> RosterUpload:
-    """Check an uploaded roster and keep it (encrypted) for confirmation; nothing else is written."""
+    """Check an uploaded roster and keep it (encrypted) for confirmation; nothing else is written.
+
+    Every upload is audited, clean or not: who, for which units, which file (name, size, SHA-256),
+    the outcome and the number of problems.
+    """
     if len(data) > settings.ROSTER_MAX_BYTES:
+        roster_upload_refuse(actor=actor, name=name, size=len(data), chunks=[data])
         raise ValidationError(roster.ERR_TOO_LARGE.format(limit=roster.max_megabytes()))
     # The checks only read, so they run before (not inside) the write transaction.
     analysis = roster.analyse(data, user=actor)
+    summary = analysis.summary()
     with transaction.atomic():
-        return RosterUpload.objects.create(
+        upload = RosterUpload.objects.create(
             uploaded_by=actor,
             original_name=name[:255],
             sha256=hashlib.sha256(data).hexdigest(),
@@ -304,8 +329,47 @@ def roster_upload_create(*, actor, name: str, data: bytes) -> RosterUpload:
             # A file that failed its checks can never be confirmed, so its personal data is not kept.
             content=roster.seal(data) if analysis.ok else b"",
             status=RosterUpload.Status.PREVIEWED if analysis.ok else RosterUpload.Status.FAILED,
-            summary=analysis.summary(),
+            summary=summary,
         )
+        audit_record(
+            actor=actor,
+            action="roster.upload",
+            obj=upload,
+            new=_upload_facts(
+                actor=actor,
+                name=upload.original_name,
+                size=upload.size,
+                sha256=upload.sha256,
+                outcome=UPLOAD_PREVIEWED if analysis.ok else UPLOAD_REFUSED,
+                errors=summary["error_count"],
+            ),
+        )
+    return upload
+
+
+@transaction.atomic
+def roster_upload_refuse(*, actor, name: str, size: int, chunks: Iterable[bytes] = ()) -> None:
+    """Record an upload turned away before it was read (too large); nothing else is kept.
+
+    `chunks` are the file's bytes when they arrived (its SHA-256 is then recorded), none when the
+    request was refused on its announced length alone.
+    """
+    digest, seen = hashlib.sha256(), False
+    for chunk in chunks:
+        digest.update(chunk)
+        seen = True
+    audit_record(
+        actor=actor,
+        action="roster.upload",
+        new=_upload_facts(
+            actor=actor,
+            name=name,
+            size=size,
+            sha256=digest.hexdigest() if seen else "",
+            outcome=UPLOAD_TOO_LARGE,
+            errors=1,
+        ),
+    )
 
 
 def roster_import_apply(*, actor, upload: RosterUpload) -> tuple[RosterUpload, bool]:

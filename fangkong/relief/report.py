@@ -850,7 +850,7 @@ EVIDENCE_HEADERS = [
 
 def build_xlsx(project: AuditProject) -> bytes:
     """问题清单 (one row per finding) and 证据 (one row per evidence row, with its key fields)."""
-    import xlsxwriter
+    from fangkong.lib.spreadsheet_out import Workbook
 
     findings = list(
         project.findings.select_related("decided_by")
@@ -863,8 +863,7 @@ def build_xlsx(project: AuditProject) -> bytes:
         .order_by("finding_id", "source_id", "sheet", "row_no")
     )
     rows = ledger_rows_for(project, evidence)
-    out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    wb = Workbook()
     head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True})
     money = wb.add_format({"num_format": "#,##0.00"})
     count = wb.add_format({"num_format": "#,##0"})
@@ -875,23 +874,23 @@ def build_xlsx(project: AuditProject) -> bytes:
         ws.write(0, c, _(label), head)
         ws.set_column(c, c, width, wrap if width >= 30 else None)
     for r, f in enumerate(findings, start=1):
-        ws.write_number(r, 0, f.pk)
-        ws.write_string(r, 1, test_label(f.test_id))
-        ws.write_string(r, 2, f.title)
-        ws.write_string(r, 3, f.description)
-        ws.write_string(r, 4, f.get_severity_display())
-        ws.write_string(r, 5, f.get_status_display())
+        ws.write(r, 0, f.pk)
+        ws.write(r, 1, test_label(f.test_id))
+        ws.write(r, 2, f.title)
+        ws.write(r, 3, f.description)
+        ws.write(r, 4, f.get_severity_display())
+        ws.write(r, 5, f.get_status_display())
         if f.amount_fen is not None:
             # A spreadsheet number is a double; fen/100 is exact to the cent for any real amount.
-            ws.write_number(r, 6, f.amount_fen / 100, money)
+            ws.write(r, 6, f.amount_fen / 100, money)
         if f.quantity is not None:
-            ws.write_number(r, 7, f.quantity, count)
-        ws.write_string(r, 8, f.rule)
-        ws.write_string(r, 9, f.reason)
-        ws.write_number(r, 10, f.n_evidence)
-        ws.write_string(r, 11, f.decided_by.get_username() if f.decided_by else "")
+            ws.write(r, 7, f.quantity, count)
+        ws.write(r, 8, f.rule)
+        ws.write(r, 9, f.reason)
+        ws.write(r, 10, f.n_evidence)
+        ws.write(r, 11, f.decided_by.get_username() if f.decided_by else "")
         if f.decided_at:
-            ws.write_string(r, 12, f"{timezone.localtime(f.decided_at):%Y-%m-%d %H:%M}")
+            ws.write(r, 12, f"{timezone.localtime(f.decided_at):%Y-%m-%d %H:%M}")
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(findings), 1), len(FINDING_HEADERS) - 1)
 
@@ -901,29 +900,28 @@ def build_xlsx(project: AuditProject) -> bytes:
         ws.set_column(c, c, width)
     for r, ev in enumerate(evidence, start=1):
         row = rows.get(ev.pk)
-        ws.write_number(r, 0, ev.finding_id)
-        ws.write_string(r, 1, ev.source.name)
-        ws.write_string(r, 2, ev.source.sha256)
-        ws.write_string(r, 3, ev.sheet)
-        ws.write_number(r, 4, ev.row_no)
+        ws.write(r, 0, ev.finding_id)
+        ws.write(r, 1, ev.source.name)
+        ws.write(r, 2, ev.source.sha256)
+        ws.write(r, 3, ev.sheet)
+        ws.write(r, 4, ev.row_no)
         if row is None:
-            ws.write_string(r, 5, _("（该行不在已导入的数据中）"))
+            ws.write(r, 5, _("（该行不在已导入的数据中）"))
             continue
-        ws.write_string(r, 5, row.kind_label)
-        ws.write_string(r, 6, f"{row.day:%Y-%m-%d}" if row.day else "")
-        ws.write_string(r, 7, row.ref or "")
-        ws.write_string(r, 8, row.doc_no or "")
-        ws.write_string(r, 9, row.from_party)
-        ws.write_string(r, 10, row.to_party)
-        ws.write_string(r, 11, row.item or "")
-        ws.write_string(r, 12, row.quantity_text)
+        ws.write(r, 5, row.kind_label)
+        ws.write(r, 6, f"{row.day:%Y-%m-%d}" if row.day else "")
+        ws.write(r, 7, row.ref or "")
+        ws.write(r, 8, row.doc_no or "")
+        ws.write(r, 9, row.from_party)
+        ws.write(r, 10, row.to_party)
+        ws.write(r, 11, row.item or "")
+        ws.write(r, 12, row.quantity_text)
         if row.amount is not None:
-            ws.write_number(r, 13, row.amount / 100, money)
-        ws.write_string(r, 14, row.person_text)
+            ws.write(r, 13, row.amount / 100, money)
+        ws.write(r, 14, row.person_text)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(evidence), 1), len(EVIDENCE_HEADERS) - 1)
-    wb.close()
-    return out.getvalue()
+    return wb.close()
 
 
 def report_download(*, actor, project: AuditProject) -> bytes:

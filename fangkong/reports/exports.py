@@ -1,14 +1,13 @@
 """Report exports: the monitoring ledger (台账) in Excel, the roll-up as PDF, DHIS2 dataValueSets."""
 
-import io
 from datetime import date, timedelta
 
-import xlsxwriter
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from fangkong.audit.services import audit_record
+from fangkong.lib.spreadsheet_out import Workbook
 from fangkong.org.models import OrgUnit
 from fangkong.reports import selectors
 from fangkong.reports.models import CurrentReport, Dhis2Mapping, ReportForm
@@ -30,8 +29,7 @@ def _days(day_from: date, day_to: date) -> list[date]:
 
 def ledger_xlsx(*, form: ReportForm, node: OrgUnit, day_from: date, day_to: date) -> bytes:
     """One row per expected unit per day, two merged header rows (staff / family), totals per day."""
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = Workbook()
     ws = wb.add_worksheet("疫情监测台账")
     title = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
     head = wb.add_format(
@@ -126,8 +124,7 @@ def ledger_xlsx(*, form: ReportForm, node: OrgUnit, day_from: date, day_to: date
     ws.set_column(len(fixed), width - 2, 7)
     ws.set_column(width - 1, width - 1, 30)
     ws.freeze_panes(3, 2)
-    wb.close()
-    return buf.getvalue()
+    return wb.close()
 
 
 def rollup_pdf(*, form: ReportForm, node: OrgUnit, day: date) -> bytes:
