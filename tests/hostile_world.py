@@ -78,6 +78,7 @@ NOT_USER_TEXT = {
     "org.FamilyMember.mobile": "digits only (validated)",
     "org.RosterUpload.sha256": "generated",
     "health.IdempotencyRecord.key": "a client's retry key, never shown",
+    "jobs.JobLease.*": "job names and holders written by the workers, never by users",
     "reports.ReportForm.code": "a slug set by administrators",
     "reports.Report.*": "immutable hash-chained versions: the build submits them with markup",
     "reports.SignalReview.signal": "a code of the signal list",
