@@ -248,3 +248,31 @@ FANGKONG_WEBHOOKS = json.loads(envstr("FANGKONG_WEBHOOKS", "") or "{}")
 NOTIFY_HTTP_TIMEOUT = envint("NOTIFY_HTTP_TIMEOUT", 10)
 # A message still being sent this long after a worker took it is reported on the outbox page.
 NOTIFY_STUCK_AFTER_MINUTES = envint("NOTIFY_STUCK_AFTER_MINUTES", 10)
+
+# --- Plausibility bounds and input hygiene (fangkong/lib/plausible.py, fangkong/lib/text.py) ---
+# Dates accepted around the server's today, as (days before, days after), by what they are.
+PLAUSIBLE_DAYS = {
+    "form": (envint("PLAUSIBLE_FORM_PAST_DAYS", 366), envint("PLAUSIBLE_FORM_FUTURE_DAYS", 366)),
+    "view": (envint("PLAUSIBLE_VIEW_PAST_DAYS", 3660), envint("PLAUSIBLE_VIEW_FUTURE_DAYS", 366)),
+    "ledger": (envint("RELIEF_PAST_DAYS", 30 * 366), envint("RELIEF_FUTURE_DAYS", 366)),
+}
+# A figure of a daily report may not exceed the people on the unit's roster, nor this.
+REPORT_COUNT_CEILING = envint("REPORT_COUNT_CEILING", 10_000_000)
+# API paging: at most this many items per page; offsets beyond the cap answer 422.
+NINJA_PAGINATION_CLASS = "fangkong.lib.paging.BoundedPagination"
+NINJA_PAGINATION_MAX_LIMIT = envint("API_MAX_PAGE_SIZE", 200)
+API_MAX_OFFSET = envint("API_MAX_OFFSET", 1_000_000_000)
+# Addresses and query strings with control characters are refused before any view runs.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+    "fangkong.lib.text.ControlCharacterMiddleware",
+)
+# Uploads larger than FILE_UPLOAD_MAX_MEMORY_SIZE spool here, where the clean-up job finds what
+# a killed web process left; relief files with no row, staging and temporary files older than
+# the grace period are removed (`manage.py relief_cleanup`, hourly job).
+FILE_UPLOAD_TEMP_DIR = VAR_DIR / "upload-tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+RELIEF_ORPHAN_GRACE_HOURS = envint("RELIEF_ORPHAN_GRACE_HOURS", 24)
+# A worker checking an import touches it at least this often; an import "running" with no sign
+# of life for longer is abandoned (its worker died) and may be discarded.
+RELIEF_IMPORT_STALE_MINUTES = envint("RELIEF_IMPORT_STALE_MINUTES", 10)
