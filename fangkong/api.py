@@ -4,7 +4,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from fangkong.accounts.services import token_authenticate
@@ -47,6 +47,14 @@ def not_found(request, exc):
 @api.exception_handler(AuthenticationError)
 def unauthorized(request, exc):
     return api.create_response(request, {"detail": _("未登录或令牌无效。")}, status=401)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    # Ninja says "Cannot parse request body" in English for a body that is not JSON.
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        return api.create_response(request, {"detail": _(_MESSAGES["json_invalid"])}, status=400)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 # Pydantic's messages are English; the callers are not. Map the common kinds to plain Chinese.

@@ -378,3 +378,9 @@ def test_every_form_refuses_control_characters():
             found.append(cls)
             assert issubclass(cls, Form), f"{cls.__module__}.{name} is not a fangkong Form"
     assert len(found) > 15
+
+
+def test_a_body_that_is_not_json_is_said_in_chinese(world, client_for):
+    r = client_for("staff").post("/api/v1/checkins", b"{not json", content_type="application/json")
+    assert r.status_code == 400
+    assert r.json() == {"detail": "请求体不是有效的 JSON。"}

@@ -37,6 +37,31 @@ class CheckInIn(InSchema):
     attested: bool = False
     subjects: list[SubjectIn] = Field(..., max_length=services.MAX_SUBJECTS)
 
+    # Documents the body (/api/v1/docs); the API fuzz sends these first (scripts/api_fuzz.py).
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "attested": True,
+                    "subjects": [
+                        {"temperature": 36.5, "work_mode": "on_site", "current_city": "黄冈"},
+                    ],
+                },
+                {
+                    "attested": True,
+                    "subjects": [
+                        {
+                            "temperature": "37.6",
+                            "symptoms": ["cough"],
+                            "contact": "none",
+                            "work_mode": "home_post",
+                        }
+                    ],
+                },
+            ]
+        }
+    }
+
 
 class CheckInResult(Schema):
     id: int
