@@ -296,3 +296,66 @@ def test_an_upload_killed_after_storing_leaves_nothing(team, monkeypatch):
         upload(team, overflow_rows())
     assert (set(files.glob("*")) if files.exists() else set()) == before
     assert not SourceFile.objects.exists()
+
+
+def test_hand_made_findings_and_catalogue_entries_are_bounded(team):
+    """Amounts, quantities, row numbers, bed counts and pack factors typed by an auditor."""
+    from fangkong.relief.forms import ItemForm, PartyForm
+    from fangkong.relief.parsing import ERR_AMOUNT_RANGE, ERR_QUANTITY_RANGE
+    from fangkong.relief.views_findings import ERR_ROWS_BIG, MAX_ROW_NO
+
+    source = upload(team, [["收据编号", "日期", "捐赠方", "金额"], ["A1", "2020-02-01", "某", "5"]])
+    imp = services.run_check(import_id=source.imports.get().pk)
+    services.import_accept(actor=team.users["auditor"], imp=imp)
+    c = login(team, "auditor")
+    url = reverse("relief:finding_new", args=[team.project.pk])
+    base = {"title": "未按指定用途拨付", "severity": "high", "token": "t1"}
+    r = c.post(
+        url,
+        base
+        | {
+            "amount": HUGE,
+            "quantity": "9" * 30,
+            "ev_file_0": source.pk,
+            "ev_rows_0": "2, 99999999999999999999",
+        },
+    )
+    assert r.status_code == 200
+    errors = r.context["form"].errors
+    assert errors["amount"] == [ERR_AMOUNT_RANGE.format(value=HUGE)]
+    assert errors["quantity"] == [ERR_QUANTITY_RANGE.format(value="9" * 30)]
+    assert errors["ev_rows_0"] == [ERR_ROWS_BIG.format(part="99999999999999999999", n=MAX_ROW_NO)]
+    assert not team.project.findings.exists()
+    party = PartyForm({"kind": "hospital", "beds": str(10**12)})
+    assert not party.is_valid() and "beds" in party.errors
+    item = ItemForm(
+        {"grade": "other", "base_uom": "只", "new_uom_0": "箱", "new_factor_0": str(10**12)},
+        uoms=[],
+    )
+    assert not item.is_valid() and "new_factor_0" in item.errors
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("share", "nan"),
+        ("share", "inf"),
+        ("share", "1e300"),
+        ("min_yuan", "-1"),
+        ("min_yuan", str(10**30)),
+    ],
+)
+def test_catalogue_parameters_are_finite_and_bounded(team, name, value):
+    from fangkong.relief import catalogue
+
+    test = catalogue.load()["PAYOUT-SLOW"]
+    param = next(p for p in test.params if p.name == name)
+    with pytest.raises(ValidationError) as err:
+        services.catalogue_params_set(
+            actor=team.users["auditor"], project=team.project, test_id=test.id, values={name: value}
+        )
+    assert err.value.messages == [
+        services.ERR_PARAM_RANGE.format(label=param.label, max="1,000,000,000,000", value=value)
+    ]
+    team.project.refresh_from_db()
+    assert team.project.test_params == {}
