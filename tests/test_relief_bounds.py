@@ -359,3 +359,27 @@ def test_catalogue_parameters_are_finite_and_bounded(team, name, value):
     ]
     team.project.refresh_from_db()
     assert team.project.test_params == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_check_keeps_its_lease(team, settings, monkeypatch):
+    """A live worker touches the heartbeat however long one step takes, so its import is never
+    taken for abandoned; the beat stops with the check."""
+    settings.RELIEF_IMPORT_STALE_MINUTES = 0  # beat every second
+    source = upload(team, [["收据编号", "日期", "捐赠方", "金额"], ["A1", "2020-02-01", "某", "5"]])
+    imp = source.imports.get()
+    real_check = importer.check
+    seen = []
+
+    def slow_check(*args, **kwargs):
+        claimed = LedgerImport.objects.get(pk=imp.pk).heartbeat_at
+        time.sleep(2.5)
+        seen.append(LedgerImport.objects.get(pk=imp.pk).heartbeat_at > claimed)
+        return real_check(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "check", slow_check)
+    imp = services.run_check(import_id=imp.pk)
+    assert seen == [True] and imp.status == ImportStatus.PREVIEW
+    import threading
+
+    assert not [t for t in threading.enumerate() if t.name.startswith("relief-import-")]

@@ -330,14 +330,14 @@ def checkin_submit(
     """
     key = idempotency_key[:100] if idempotency_key else None
     digest = request_hash(person, answers)
-    if key:
-        first = _replay(actor, key, digest)
-        if first is not None:
-            return first
     if person.user_id != actor.pk:
         if not org_selectors.can(actor, org_selectors.CAP_REPORT, person.unit):
             raise PermissionDenied(ERR_NOT_ALLOWED)
         channel = Channel.PROXY
+    if key:
+        first = _replay(actor, key, digest)
+        if first is not None:
+            return first
     if any(a.family_member_id is not None for a in answers):
         family_ids = set(person.family.values_list("id", flat=True))
         if any(a.family_member_id not in family_ids | {None} for a in answers):

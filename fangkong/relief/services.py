@@ -7,6 +7,8 @@ import hashlib
 import logging
 import math
 import re
+import threading
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -313,26 +315,27 @@ def run_check(*, import_id: int) -> LedgerImport:
         )
 
     try:
-        sheets = {s.name: s for s in importer.read_file(Path(imp.source.content.path))}
-        sheet = sheets.get(imp.sheet) or next(iter(sheets.values()))
-        det = importer.Detection(
-            sheet=imp.sheet,
-            kind=imp.kind,
-            header_row=imp.header_row,
-            header_rows=imp.header_rows,
-            headers=imp.headers,
-            mapping=imp.mapping,
-            scales=imp.scales,
-        )
-        result = importer.check(
-            sheet,
-            det,
-            import_id=imp.pk,
-            file_id=imp.source_id,
-            year=imp.project.period_start.year,
-            out_path=staging,
-            progress=progress,
-        )
+        with _heartbeat(imp.pk):
+            sheets = {s.name: s for s in importer.read_file(Path(imp.source.content.path))}
+            sheet = sheets.get(imp.sheet) or next(iter(sheets.values()))
+            det = importer.Detection(
+                sheet=imp.sheet,
+                kind=imp.kind,
+                header_row=imp.header_row,
+                header_rows=imp.header_rows,
+                headers=imp.headers,
+                mapping=imp.mapping,
+                scales=imp.scales,
+            )
+            result = importer.check(
+                sheet,
+                det,
+                import_id=imp.pk,
+                file_id=imp.source_id,
+                year=imp.project.period_start.year,
+                out_path=staging,
+                progress=progress,
+            )
     except importer.LedgerFileError as exc:
         importer.forget()
         return _check_failed(imp, staging, exc.text())
@@ -361,6 +364,36 @@ def run_check(*, import_id: int) -> LedgerImport:
         locked.heartbeat_at = timezone.now()
         locked.save()
     return locked
+
+
+@contextmanager
+def _heartbeat(import_id: int):
+    """While the check runs, touch the import's heartbeat from a side thread: a live worker
+    keeps its lease however long one step takes; a killed one stops touching it."""
+    from django.conf import settings
+    from django.db import connection
+
+    every = max(1.0, min(60.0, settings.RELIEF_IMPORT_STALE_MINUTES * 60 / 4))
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(every):
+                LedgerImport.objects.filter(pk=import_id, status=ImportStatus.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:
+            logger.exception("relief import %s: heartbeat failed", import_id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"relief-import-{import_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _check_failed(imp: LedgerImport, staging: Path, message: str, *, crashed=False):
