@@ -18,7 +18,6 @@ from fangkong.lib import clock
 
 ERR_DATE_WINDOW = N_("日期应在 {earliest} 至 {latest} 之间，请核对。")
 ERR_DATE_FORMAT = N_("日期格式应为 YYYY-MM-DD，例如 2020-02-03。")
-ERR_NUMBER = N_("应为数字，例如 36.5。")
 
 # What each window is for; the sizes live in settings.PLAUSIBLE_DAYS as (days before, days after).
 FORM = "form"  # dates typed into forms and the API: quarantine start, exemptions, posts, notices
