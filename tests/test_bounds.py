@@ -384,3 +384,12 @@ def test_a_body_that_is_not_json_is_said_in_chinese(world, client_for):
     r = client_for("staff").post("/api/v1/checkins", b"{not json", content_type="application/json")
     assert r.status_code == 400
     assert r.json() == {"detail": "请求体不是有效的 JSON。"}
+
+
+def test_audit_filter_days_are_checked(world, client_for, clock):
+    clock.freeze(MORNING)
+    r = client_for("admin").get("/audit/?date_from=2020-02-30&date_to=9999-12-31")
+    assert r.status_code == 200
+    from fangkong.lib.plausible import ERR_DATE_FORMAT
+
+    assert [str(m) for m in r.context["messages"]] == [ERR_DATE_FORMAT, date_message(3660, 366)]
