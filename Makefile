@@ -3,7 +3,7 @@ PY := .venv/bin/python
 UV := .tools/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: install run test lint format ci messages bench clean
+.PHONY: install run test fuzz lint format ci messages bench clean
 
 install: .venv/.installed fangkong/static/vendor/.installed
 
@@ -29,6 +29,10 @@ run: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The HTTP API fuzzed from its OpenAPI schema against a live server (schemathesis): no 5xx.
+fuzz: install
+	$(PY) scripts/api_fuzz.py
 
 lint: install
 	.venv/bin/ruff check .

@@ -280,3 +280,31 @@ NOTIFY_STUCK_AFTER_MINUTES = envint("NOTIFY_STUCK_AFTER_MINUTES", 10)
 # How long a background job's lease lasts without renewal: a worker killed while holding one
 # stops the job for at most this long (the next run after it takes over). Running jobs renew it.
 JOB_LEASE_SECONDS = envint("JOB_LEASE_SECONDS", 180)
+
+# --- Plausibility bounds and input hygiene (fangkong/lib/plausible.py, fangkong/lib/text.py) ---
+# Dates accepted around the server's today, as (days before, days after), by what they are.
+PLAUSIBLE_DAYS = {
+    "form": (envint("PLAUSIBLE_FORM_PAST_DAYS", 366), envint("PLAUSIBLE_FORM_FUTURE_DAYS", 366)),
+    "view": (envint("PLAUSIBLE_VIEW_PAST_DAYS", 3660), envint("PLAUSIBLE_VIEW_FUTURE_DAYS", 366)),
+    "ledger": (envint("RELIEF_PAST_DAYS", 30 * 366), envint("RELIEF_FUTURE_DAYS", 366)),
+}
+# A figure of a daily report may not exceed the people on the unit's roster, nor this.
+REPORT_COUNT_CEILING = envint("REPORT_COUNT_CEILING", 10_000_000)
+# API paging: at most this many items per page; offsets beyond the cap answer 422.
+NINJA_PAGINATION_CLASS = "fangkong.lib.paging.BoundedPagination"
+NINJA_PAGINATION_MAX_LIMIT = envint("API_MAX_PAGE_SIZE", 200)
+API_MAX_OFFSET = envint("API_MAX_OFFSET", 1_000_000_000)
+# Addresses and query strings with control characters are refused before any view runs.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+    "fangkong.lib.text.ControlCharacterMiddleware",
+)
+# Uploads larger than FILE_UPLOAD_MAX_MEMORY_SIZE spool here, where the clean-up job finds what
+# a killed web process left; relief files with no row, staging and temporary files older than
+# the grace period are removed (`manage.py relief_cleanup`, hourly job).
+FILE_UPLOAD_TEMP_DIR = VAR_DIR / "upload-tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+RELIEF_ORPHAN_GRACE_HOURS = envint("RELIEF_ORPHAN_GRACE_HOURS", 24)
+# A worker checking an import touches it at least this often; an import "running" with no sign
+# of life for longer is abandoned (its worker died) and may be discarded.
+RELIEF_IMPORT_STALE_MINUTES = envint("RELIEF_IMPORT_STALE_MINUTES", 10)

@@ -81,10 +81,15 @@ def test_report_date_ranges_are_bounded(world, client_for, clock):
     )
     form.levels.set(UnitLevel.objects.filter(code__in=["province", "city", "county"]))
     r = client_for("city_coord").get(
-        f"/reports/{form.pk}/dhis2.json?node=HG&from=2019-01-01&to=9999-12-31"
+        f"/reports/{form.pk}/dhis2.json?node=HG&from=2019-01-01&to=2020-06-30"
     )
     assert r.status_code == 200
     assert r.json()["completeDate"] == "2020-02-03"  # never beyond today
+    # A day outside the plausible window is refused, not quietly changed (tests/test_bounds.py).
+    r = client_for("city_coord").get(
+        f"/reports/{form.pk}/dhis2.json?node=HG&from=2019-01-01&to=9999-12-31"
+    )
+    assert r.status_code == 400
     page = client_for("city_coord").get(
         f"/reports/{form.pk}/rollup/?node=HG&from=2019-01-01&day=2020-02-03"
     )

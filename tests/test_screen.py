@@ -27,6 +27,7 @@ def day(world, clock):
     """A daily form over the province; by 11:00 HG-HZ reported on time with figures, HG-MC late,
     XG-XN with a zero report on time; HB, HG and XG are missing. The clerk checked in with fever."""
     from fangkong.health import services as health
+    from fangkong.org import services as org_services
     from fangkong.reports import services as reports
 
     admin = world.users["admin"]
@@ -58,6 +59,12 @@ def day(world, clock):
     )
     reports.report_submit(actor=admin, form=form, unit=world.units["XG-XN"], day=D, kind="zero")
     clock.freeze(at(10, 30))
+    # HG-MC reports three people with fever: its clerk and two family members are on the roster
+    # (a figure may not exceed the people the unit has).
+    for name in ("周一", "周二"):
+        org_services.family_member_add(
+            actor=admin, person=world.people["mc_clerk"], name=name, relation="child"
+        )
     reports.report_submit(
         actor=admin,
         form=form,

@@ -1,13 +1,24 @@
 """The audit trail page: administrators browse and filter every event."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
-from django.utils.dateparse import parse_date
 
 from fangkong.audit.selectors import audit_events_for
+from fangkong.lib import plausible
 from fangkong.org.selectors import CAP_AUDIT_VIEW, has_global
+
+
+def _day(request, value: str):
+    """A filter day; a malformed or far one is said and left out of the filter."""
+    try:
+        return plausible.query_day(value, None)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return None
 
 
 @login_required
@@ -23,8 +34,8 @@ def events(request):
         action=f["action"],
         actor=f["actor"],
         object_type=f["object_type"],
-        date_from=parse_date(f["date_from"]) if f["date_from"] else None,
-        date_to=parse_date(f["date_to"]) if f["date_to"] else None,
+        date_from=_day(request, f["date_from"]),
+        date_to=_day(request, f["date_to"]),
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = "&".join(f"{k}={v}" for k, v in f.items() if v)

@@ -1,40 +1,66 @@
 """API: submit a household check-in (idempotent), read one's history, and a unit's day for liaisons."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Header, Router, Schema, Status
+from ninja import Field, Header, Router, Schema, Status
 
 from fangkong.health import selectors, services
 from fangkong.health.models import Channel
-from fangkong.lib import clock
+from fangkong.lib import clock, plausible, text
+from fangkong.lib.schemas import InSchema
 from fangkong.org import selectors as org
 
 router = Router(tags=["health"])
 
 
-class SubjectIn(Schema):
+class SubjectIn(InSchema):
     family_member_id: int | None = None
     temperature: float | str | None = None
-    symptoms: list[str] = []
-    symptom_other: str = ""
-    contact: str = "none"
+    symptoms: list[str] = Field([], max_length=20)
+    symptom_other: str = Field("", max_length=100)
+    contact: str = Field("none", max_length=20)
     risk_travel: bool = False
-    quarantine: str = "none"
-    quarantine_place: str = ""
+    quarantine: str = Field("none", max_length=20)
+    quarantine_place: str = Field("", max_length=100)
     quarantine_start: date | None = None
-    work_mode: str = ""
-    current_city: str = ""
+    work_mode: str = Field("", max_length=20)
+    current_city: str = Field("", max_length=50)
     out_of_town: bool = False
 
 
-class CheckInIn(Schema):
+class CheckInIn(InSchema):
     person_id: int | None = None
     attested: bool = False
-    subjects: list[SubjectIn]
+    subjects: list[SubjectIn] = Field(..., max_length=services.MAX_SUBJECTS)
+
+    # Documents the body (/api/v1/docs); the API fuzz sends these first (scripts/api_fuzz.py).
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "attested": True,
+                    "subjects": [
+                        {"temperature": 36.5, "work_mode": "on_site", "current_city": "黄冈"},
+                    ],
+                },
+                {
+                    "attested": True,
+                    "subjects": [
+                        {
+                            "temperature": "37.6",
+                            "symptoms": ["cough"],
+                            "contact": "none",
+                            "work_mode": "home_post",
+                        }
+                    ],
+                },
+            ]
+        }
+    }
 
 
 class CheckInResult(Schema):
@@ -109,10 +135,12 @@ def _answers(s: SubjectIn, attested: bool) -> tuple[services.Answers, dict[str, 
     errors = {}
     temperature = None
     if s.temperature not in (None, ""):
-        try:
-            temperature = Decimal(str(s.temperature)).quantize(Decimal("0.1"))
-        except InvalidOperation:
+        # "NaN", "Infinity" and 1e999 are numbers to Decimal; none is a body temperature.
+        number = plausible.finite_decimal(s.temperature)
+        if number is None or not services.TEMPERATURE_MIN <= number <= services.TEMPERATURE_MAX:
             errors["temperature"] = services.ERR_TEMPERATURE_RANGE
+        else:
+            temperature = number.quantize(Decimal("0.1"))
     answers = services.Answers(
         temperature=temperature,
         family_member_id=s.family_member_id,
@@ -130,7 +158,7 @@ def _answers(s: SubjectIn, attested: bool) -> tuple[services.Answers, dict[str, 
     )
     found = services.answer_errors(answers, is_staff_member=s.family_member_id is None)
     found.pop("attested", None)  # reported once for the whole submission
-    return answers, errors | found
+    return answers, found | errors
 
 
 @router.post(
@@ -157,6 +185,8 @@ def submit(
         errors["attested"] = [services.ERR_NOT_ATTESTED]
     if not payload.subjects:
         errors["subjects"] = [_("至少填写一人的打卡信息。")]
+    if idempotency_key and text.has_control(idempotency_key):
+        errors["Idempotency-Key"] = [text.control_message()]
     if errors:
         return Status(422, {"detail": _("打卡信息有误，请按提示修改。"), "errors": errors})
     try:
@@ -167,6 +197,9 @@ def submit(
             channel=Channel.API,
             idempotency_key=idempotency_key,
         )
+    except services.IdempotencyKeyReused:
+        message = _(services.ERR_IDEMPOTENCY_REUSED)
+        return Status(422, {"detail": message, "errors": {"Idempotency-Key": [message]}})
     except ValidationError as exc:
         field_errors = (
             {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
@@ -195,12 +228,17 @@ def mine(request):
 
 @router.get(
     "/units/{code}/checkins",
-    response=UnitDayOut,
+    response={200: UnitDayOut, 422: ErrorOut},
     summary="单位某日打卡情况（联络员、负责人、上级协调员）",
 )
 def unit_day(request, code: str, day: date | None = None):
     unit = org.get_unit_for(request.auth, code, org.CAP_HEALTH_VIEW)
     day = day or clock.today()
+    problem = plausible.date_problem(day, plausible.VIEW)
+    if problem:
+        return Status(
+            422, {"detail": _("请求参数有误，请按提示修改。"), "errors": {"day": [problem]}}
+        )
     people, counts = selectors.unit_day(request.auth, unit, day)
     selectors.record_health_view(actor=request.auth, unit=unit, what=f"api unit day {day}")
     return {

@@ -4,6 +4,7 @@ import uuid
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.health.models import Contact, ExemptionKind, Quarantine, Symptom, WorkMode
@@ -12,12 +13,14 @@ from fangkong.health.services import (
     ERR_TEMPERATURE_RANGE,
     ERR_TEMPERATURE_REQUIRED,
     Answers,
+    answer_errors,
 )
+from fangkong.lib.forms import Form
 
 YES_NO = [("0", _("否")), ("1", _("是"))]
 
 
-class SubjectForm(forms.Form):
+class SubjectForm(Form):
     """One person's health answers. Nothing is pre-filled from earlier days except the city."""
 
     temperature = forms.DecimalField(
@@ -66,6 +69,20 @@ class SubjectForm(forms.Form):
         self.subject_name = subject_name
         self.family_member_id = family_member_id
 
+    def clean(self):
+        """The service's own rules (quarantine place and start, the start's window), shown on the
+        field they concern."""
+        data = super().clean()
+        if self.errors:
+            return data
+        problems = answer_errors(
+            self.answers(attested=True), is_staff_member=self.family_member_id is None
+        )
+        for name, message in problems.items():
+            if name in self.fields:
+                self.add_error(name, gettext(message))
+        return data
+
     def answers(self, *, attested: bool) -> Answers:
         d = self.cleaned_data
         return Answers(
@@ -108,7 +125,7 @@ class SelfForm(SubjectForm):
         return a
 
 
-class AttestForm(forms.Form):
+class AttestForm(Form):
     """The attestation and the one-time submission key that makes a double click harmless."""
 
     attested = forms.BooleanField(
@@ -122,7 +139,7 @@ class AttestForm(forms.Form):
         return uuid.uuid4().hex
 
 
-class CorrectionForm(forms.Form):
+class CorrectionForm(Form):
     reason = forms.CharField(
         label=_("更正原因"),
         max_length=200,
@@ -130,7 +147,7 @@ class CorrectionForm(forms.Form):
     )
 
 
-class CaseUpdateForm(forms.Form):
+class CaseUpdateForm(Form):
     to_status = forms.ChoiceField(label=_("状态"))
     note = forms.CharField(
         label=_("跟踪记录"),
@@ -143,10 +160,16 @@ class CaseUpdateForm(forms.Form):
         self.fields["to_status"].choices = choices
 
 
-class ExemptionForm(forms.Form):
+class ExemptionForm(Form):
     kind = forms.ChoiceField(label=_("类型"), choices=ExemptionKind.choices)
     start = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(
         label=_("结束日期（可空）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", gettext("结束日期不能早于开始日期。"))
+        return data

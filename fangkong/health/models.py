@@ -161,11 +161,14 @@ class CheckInRevision(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first answer to a submission key; a replay with the same key gets it back."""
+    """The first answer to a submission key; a replay with the same key and content gets it back."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=100)
     result = models.JSONField(null=True)
+    # SHA-256 of the submission the key was first used for (services.request_hash); "" on
+    # records kept from before it was stored.
+    request_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField()
 
     class Meta:

@@ -1,5 +1,7 @@
 """Writes for check-ins, follow-up cases and exemptions. Times always come from the server clock."""
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,7 +30,7 @@ from fangkong.health.models import (
     Symptom,
     WorkMode,
 )
-from fangkong.lib import clock
+from fangkong.lib import clock, plausible
 from fangkong.lib.db import one_or_none
 from fangkong.org import selectors as org_selectors
 from fangkong.org.models import FamilyMember, Person
@@ -48,7 +50,19 @@ ERR_TEMPERATURE_REQUIRED = "请填写体温。"
 ERR_TEMPERATURE_RANGE = "体温应在 34.0 至 42.5 ℃ 之间，请核对。"
 ERR_CHOICE = "选项无效，请从列表中选择。"
 ERR_EXEMPTION_PAST = "免打卡只能从今天或以后开始，不能补登过去的日期。"
+ERR_IDEMPOTENCY_REUSED = (
+    "这个 Idempotency-Key 已用于另一份内容不同的打卡，本次内容没有保存；"
+    "提交新的内容请换一个新的 Idempotency-Key。"
+)
+ERR_RESUBMITTED = "这份打卡刚才已经提交过，修改后的内容还没有保存；请核对后再点一次“提交”。"
 TEMPERATURE_MIN, TEMPERATURE_MAX = Decimal("34.0"), Decimal("42.5")
+# A household is the staff member and their family: no real one comes near this.
+MAX_SUBJECTS = 50
+
+
+class IdempotencyKeyReused(Exception):
+    """The key was first used for a different submission; nothing of this one was stored."""
+
 
 ANSWER_FIELDS = (
     "temperature",
@@ -121,7 +135,10 @@ def answer_errors(answers: Answers, *, is_staff_member: bool) -> dict[str, str]:
     errors = {}
     if answers.temperature is None:
         errors["temperature"] = ERR_TEMPERATURE_REQUIRED
-    elif not TEMPERATURE_MIN <= answers.temperature <= TEMPERATURE_MAX:
+    elif (
+        not answers.temperature.is_finite()
+        or not TEMPERATURE_MIN <= answers.temperature <= TEMPERATURE_MAX
+    ):
         errors["temperature"] = ERR_TEMPERATURE_RANGE
     if not answers.attested:
         errors["attested"] = ERR_NOT_ATTESTED
@@ -137,6 +154,11 @@ def answer_errors(answers: Answers, *, is_staff_member: bool) -> dict[str, str]:
         answers.quarantine_place and answers.quarantine_start
     ):
         errors["quarantine_place"] = ERR_QUARANTINE_PLACE
+    if answers.quarantine_start:
+        # A quarantine that is under way began on or before today, and not years ago.
+        problem = plausible.date_problem(answers.quarantine_start, plausible.FORM, future_days=0)
+        if problem:
+            errors["quarantine_start"] = problem
     unknown = set(answers.symptoms) - set(Symptom.values)
     if unknown:
         errors["symptoms"] = f"未知症状：{', '.join(sorted(unknown))}"
@@ -271,6 +293,25 @@ def _result(day: date, checkins: list[CheckIn]) -> dict:
     }
 
 
+def request_hash(person: Person, answers: list[Answers]) -> str:
+    """SHA-256 of the submission's canonical form (who, and every subject's answers)."""
+    subjects = [a.as_json() | {"symptoms": sorted(a.symptoms)} for a in answers]
+    body = {"person": person.pk, "subjects": subjects}
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(actor, key: str, digest: str) -> dict | None:
+    """The first answer to `key`, if the key was used; IdempotencyKeyReused if for other content."""
+    record = one_or_none(IdempotencyRecord.objects.filter(user=actor, key=key))
+    if record is None:
+        return None
+    # Records written before hashes were kept have none: they replay as they always did.
+    if record.request_hash and record.request_hash != digest:
+        raise IdempotencyKeyReused(key)
+    return record.result
+
+
 def checkin_submit(
     *,
     actor,
@@ -281,15 +322,22 @@ def checkin_submit(
 ) -> dict:
     """Record today's check-in for a staff member and any of their family in one go.
 
-    The day and every timestamp are the server's. Replaying an idempotency key returns the first
-    result and leaves nothing behind. Validation happens before the write transaction so the
-    database write lock (SQLite) is held only for the inserts; the common path is insert-only.
+    The day and every timestamp are the server's. Replaying an idempotency key with the same
+    content returns the first result and leaves nothing behind; the same key with different
+    content raises IdempotencyKeyReused (the new content would otherwise be silently dropped).
+    Validation happens before the write transaction so the database write lock (SQLite) is held
+    only for the inserts; the common path is insert-only.
     """
     key = idempotency_key[:100] if idempotency_key else None
+    digest = request_hash(person, answers)
     if person.user_id != actor.pk:
         if not org_selectors.can(actor, org_selectors.CAP_REPORT, person.unit):
             raise PermissionDenied(ERR_NOT_ALLOWED)
         channel = Channel.PROXY
+    if key:
+        first = _replay(actor, key, digest)
+        if first is not None:
+            return first
     if any(a.family_member_id is not None for a in answers):
         family_ids = set(person.family.values_list("id", flat=True))
         if any(a.family_member_id not in family_ids | {None} for a in answers):
@@ -319,16 +367,19 @@ def checkin_submit(
             if key:
                 # Inserted last: a concurrent replay of the same key fails here and rolls back.
                 IdempotencyRecord.objects.create(
-                    user=actor, key=key, result=result, created_at=clock.now()
+                    user=actor,
+                    key=key,
+                    result=result,
+                    request_hash=digest,
+                    created_at=clock.now(),
                 )
     except (IntegrityError, ValidationError):
-        # A replay of a key already answered: the key insert (or the lock) stopped this one, and
-        # everything it wrote rolled back; hand back the first answer.
+        # A concurrent replay of a key answered meanwhile: the key insert (or the lock) stopped
+        # this one, and everything it wrote rolled back; hand back the first answer.
         if key:
-            for result in IdempotencyRecord.objects.filter(user=actor, key=key).values_list(
-                "result", flat=True
-            ):
-                return result
+            first = _replay(actor, key, digest)
+            if first is not None:
+                return first
         raise
     return result
 
@@ -403,6 +454,10 @@ def exemption_add(
     if start < clock.today():
         # A back-dated exemption would turn past missed check-ins into "exempt" after the fact.
         raise ValidationError({"start": ERR_EXEMPTION_PAST})
+    for name, value in (("start", start), ("end", end)):
+        problem = plausible.date_problem(value, plausible.FORM) if value else None
+        if problem:
+            raise ValidationError({name: problem})
     exemption = Exemption(
         person=person, kind=kind, start=start, end=end, note=note, created_by=actor
     )

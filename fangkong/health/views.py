@@ -5,10 +5,9 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
@@ -22,7 +21,7 @@ from fangkong.health.forms import (
     SubjectForm,
 )
 from fangkong.health.models import TRANSITIONS, CaseStatus, Channel
-from fangkong.lib import clock
+from fangkong.lib import clock, plausible
 from fangkong.org import selectors as org
 
 
@@ -85,6 +84,14 @@ def _checkin_page(request, person, *, proxy: bool):
                     channel=Channel.PROXY if proxy else Channel.WEB,
                     idempotency_key=attest.cleaned_data["submission_key"],
                 )
+            except services.IdempotencyKeyReused:
+                # Back, edit, submit again: the page's key was spent on the first answers. Say
+                # so and hand out a fresh key, so the next click stores the edited answers.
+                data = request.POST.copy()
+                data["submission_key"] = AttestForm.new_key()
+                attest = AttestForm(data)
+                attest.is_valid()
+                attest.add_error(None, _(services.ERR_RESUBMITTED))
             except ValidationError as exc:
                 attest.add_error(None, exc)
             else:
@@ -142,9 +149,12 @@ def history(request):
 
 
 def _day_param(request) -> date:
-    value = request.GET.get("day")
-    day = parse_date(value) if value else None
-    return day or clock.today()
+    """?day=, within the viewing window; a bad one shows today and says why."""
+    try:
+        return plausible.query_day(request.GET.get("day"), clock.today())
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return clock.today()
 
 
 @login_required
@@ -190,7 +200,11 @@ def unit_day_chase(request, code: str):
 @login_required
 def unit_day_export(request, code: str):
     unit = org.get_unit_for(request.user, code, org.CAP_HEALTH_VIEW)
-    day = _day_param(request)
+    try:
+        # A file for another day than asked would mislead: refuse instead of falling back.
+        day = plausible.query_day(request.GET.get("day"), clock.today())
+    except ValidationError as exc:
+        return HttpResponseBadRequest(exc.messages[0], content_type="text/plain; charset=utf-8")
     people, counts = selectors.unit_day(request.user, unit, day)
     content = exports.unit_day_xlsx(unit=unit, day=day, people=people, counts=counts)
     selectors.record_export(actor=request.user, unit=unit, day=day, rows=len(people))

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.lib.forms import Form
 from fangkong.notices.models import Audience, NoticeKind
 
 
@@ -18,7 +19,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class NoticeForm(forms.Form):
+class NoticeForm(Form):
     kind = forms.ChoiceField(label=_("类型"), choices=NoticeKind.choices)
     title = forms.CharField(label=_("标题"), max_length=200)
     body = forms.CharField(label=_("正文"), widget=forms.Textarea(attrs={"rows": 8}))

@@ -5,10 +5,11 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from fangkong.accounts.models import RoleAssignment
 from fangkong.audit.services import audit_record
-from fangkong.lib import clock
+from fangkong.lib import clock, plausible
 from fangkong.notices.models import Audience, Notice, NoticeAttachment, NoticeRecipient
 from fangkong.notify.models import ChannelKind, Message
 from fangkong.org import selectors as org
@@ -74,6 +75,11 @@ def notice_publish(
     now = clock.now()
     if requires_ack and (ack_by is None or ack_by <= now):
         raise ValidationError({"ack_by": ERR_ACK_BY})
+    if requires_ack:
+        # The reminder ladder adds hours to the deadline: a year 9999 one would overflow it.
+        problem = plausible.date_problem(timezone.localtime(ack_by).date(), plausible.FORM)
+        if problem:
+            raise ValidationError({"ack_by": problem})
     reach = recipients_of(unit, audiences)
     if not reach:
         raise ValidationError(ERR_NOBODY)

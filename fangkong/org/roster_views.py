@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from fangkong.lib.forms import Form
 from fangkong.org import roster, selectors, services
 from fangkong.org.models import RosterUpload
 
@@ -39,7 +40,7 @@ KIND_LABELS = {
 }
 
 
-class UploadForm(forms.Form):
+class UploadForm(Form):
     file = forms.FileField(label=gettext_lazy("名册文件（.xlsx、.xls 或 .csv）"))
 
 

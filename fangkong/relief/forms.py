@@ -6,10 +6,14 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from fangkong.lib.forms import Form
 from fangkong.relief import importer, schema
 from fangkong.relief.models import Grade, MemberRole, PartyKind
 
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+# Plausible maxima: the largest hospitals have some ten thousand beds; a pack of many thousand.
+MAX_BEDS = 100_000
+MAX_FACTOR = 1_000_000
 NOT_IMPORTED = _lazy("（不导入）")
 
 
@@ -45,7 +49,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class ProjectForm(forms.Form):
+class ProjectForm(Form):
     name = forms.CharField(label=_lazy("项目名称"), max_length=200)
     period_start = forms.DateField(label=_lazy("审计期间起"), widget=DateInput())
     period_end = forms.DateField(label=_lazy("审计期间止"), widget=DateInput())
@@ -67,7 +71,7 @@ class ProjectForm(forms.Form):
         return data
 
 
-class UploadForm(forms.Form):
+class UploadForm(Form):
     file = forms.FileField(
         label=_lazy("台账文件"),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(UPLOAD_SUFFIXES)}),
@@ -104,7 +108,7 @@ class UploadForm(forms.Form):
         return upload
 
 
-class RemapForm(forms.Form):
+class RemapForm(Form):
     """The ledger kind and, for every column of the header, the field it holds (or none)."""
 
     kind = forms.ChoiceField(label=_lazy("台账类型"))
@@ -165,7 +169,7 @@ class RemapForm(forms.Form):
         }
 
 
-class MemberAddForm(forms.Form):
+class MemberAddForm(Form):
     username = forms.ChoiceField(label=_lazy("审计人员账号"))
     role = forms.ChoiceField(
         label=_lazy("角色"), choices=MemberRole.choices, initial=MemberRole.MEMBER
@@ -178,16 +182,18 @@ class MemberAddForm(forms.Form):
         ]
 
 
-class PartyForm(forms.Form):
+class PartyForm(Form):
     kind = forms.ChoiceField(label=_lazy("类型"), choices=PartyKind.choices)
     designated = forms.BooleanField(label=_lazy("定点救治医院"), required=False)
-    beds = forms.IntegerField(label=_lazy("床位数"), required=False, min_value=0)
+    beds = forms.IntegerField(
+        label=_lazy("床位数"), required=False, min_value=0, max_value=MAX_BEDS
+    )
     note = forms.CharField(
         label=_lazy("备注"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class MergeForm(forms.Form):
+class MergeForm(Form):
     into = forms.ChoiceField(label=_lazy("并入"))
 
     def __init__(self, *args, others, **kwargs):
@@ -197,7 +203,7 @@ class MergeForm(forms.Form):
         ]
 
 
-class ItemForm(forms.Form):
+class ItemForm(Form):
     """An item's grade and standard, and how many base units each pack unit holds.
 
     Units already seen (with or without a factor) are fixed rows; two blank rows add new ones.
@@ -217,10 +223,14 @@ class ItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fixed = list(uoms)
         for i, _uom in enumerate(self.fixed):
-            self.fields[f"factor_{i}"] = forms.IntegerField(required=False, min_value=1)
+            self.fields[f"factor_{i}"] = forms.IntegerField(
+                required=False, min_value=1, max_value=MAX_FACTOR
+            )
         for i in range(self.NEW_ROWS):
             self.fields[f"new_uom_{i}"] = forms.CharField(required=False, max_length=10)
-            self.fields[f"new_factor_{i}"] = forms.IntegerField(required=False, min_value=1)
+            self.fields[f"new_factor_{i}"] = forms.IntegerField(
+                required=False, min_value=1, max_value=MAX_FACTOR
+            )
 
     def main_fields(self):
         return [self[n] for n in ("grade", "standard", "priority", "base_uom")]
@@ -267,7 +277,7 @@ class ItemForm(forms.Form):
         }
 
 
-class SynonymForm(forms.Form):
+class SynonymForm(Form):
     header = forms.CharField(
         label=_lazy("表头文字"),
         max_length=100,

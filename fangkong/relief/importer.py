@@ -25,11 +25,18 @@ import python_calamine
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from fangkong.lib import idcard
+from fangkong.lib import idcard, plausible
 from fangkong.lib.crypto import keyed_hash
 from fangkong.lib.masking import mask_id_number
 from fangkong.relief import schema, store
-from fangkong.relief.parsing import halfwidth, normalise_party
+from fangkong.relief.parsing import (
+    ERR_AMOUNT_RANGE,
+    ERR_QUANTITY_RANGE,
+    MAX_FEN,
+    MAX_QUANTITY,
+    halfwidth,
+    normalise_party,
+)
 
 ERR_GARBAGE = N_(
     "无法读取该文件：它不是 Excel 工作簿（.xlsx/.xls）或 CSV 文本文件，请另存为 .xlsx 后重新上传。"
@@ -49,6 +56,7 @@ ERR_FEN = N_("金额最多保留到分：{value}")
 ERR_DATE = N_("日期无法识别：{value}（可写作 2020-02-03、2020/2/3、2020年2月3日 或 20200203）")
 ERR_QUANTITY = N_("数量无法识别：{value}（应为非负数，可带单位，如 200只、1.5万）")
 ERR_INT = N_("应为整数：{value}")
+ERR_DATE_RANGE = N_("日期超出合理范围：{value}（应在 {earliest} 至 {latest} 之间），请核对。")
 ERR_BOTH_DIRECTIONS = N_("同一行既有入库数量又有出库数量，请分成两行。")
 ERR_BOTH_BANK = N_("同一行既有收入金额又有支出金额，请核对。")
 ERR_NO_QUANTITY = N_("没有数量（入库数量、出库数量或数量），请填写。")
@@ -476,9 +484,9 @@ def _macros(con, year: int) -> None:
         "nullif(regexp_replace(fk_c(s), '[,\\s¥￥]|RMB|人民币', '', 'g'), '')"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO fk_money_s(m) AS try(CAST(m.n AS DECIMAL(38,6)))"
+        "CREATE OR REPLACE TEMP MACRO fk_money_s(m) AS try(CAST(m.n AS DECIMAL(38,6))"
         " * CASE m.u WHEN '' THEN 1 WHEN '元' THEN 1 WHEN '亿' THEN 100000000"
-        " WHEN '亿元' THEN 100000000 ELSE 10000 END"
+        " WHEN '亿元' THEN 100000000 ELSE 10000 END)"
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO fk_money_n(t) AS fk_money_s(regexp_extract(t, "
@@ -499,35 +507,70 @@ def _macros(con, year: int) -> None:
         " ['y', 'm', 'd'])))"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO fk_qty_s(m) AS try(CAST(m.n AS DECIMAL(18,3)))"
-        " * CASE m.w WHEN '万' THEN 10000 ELSE 1 END"
+        "CREATE OR REPLACE TEMP MACRO fk_qty_s(m) AS try(CAST(m.n AS DECIMAL(38,3))"
+        " * CASE m.w WHEN '万' THEN 10000 ELSE 1 END)"
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO fk_qty(t) AS fk_qty_s(regexp_extract(t, "
         "'^([-+]?[0-9]+(?:\\.[0-9]+)?)(万)?[^0-9]*$', ['n', 'w']))"
     )
+    # More whole digits than any plausible amount or quantity has (the arithmetic above would
+    # overflow DECIMAL(38)): out of range, whatever the unit.
+    con.execute(
+        f"CREATE OR REPLACE TEMP MACRO fk_big(t) AS "
+        f"length(ltrim(regexp_extract(t, '^[-+(]?([0-9]+)', 1), '0')) > {_BIG_DIGITS}"
+    )
+
+
+# Whole digits beyond which a number is out of range before any arithmetic (MAX_FEN and
+# MAX_QUANTITY have 13); with 亿 and a 万元 column it still fits DECIMAL(38).
+_BIG_DIGITS = 13
+
+
+def _date_window() -> tuple[str, str]:
+    earliest, latest = plausible.window(plausible.LEDGER)
+    return earliest.isoformat(), latest.isoformat()
 
 
 def _field_sql(f: schema.Field, col: str, scale: int) -> tuple[str, str, str, str]:
-    """(clean text, raw parse computed once as n_<name>, final value, error code) for one field."""
+    """(clean text, raw parse computed once as n_<name>, final value, error code) for one field.
+
+    Values beyond the plausible maxima (parsing.MAX_FEN, MAX_QUANTITY) and dates outside the
+    ledger window are row errors; the value is NULL for them, so no cast can overflow."""
     t, n = f"t_{f.name}", f"n_{f.name}"
     if f.type == schema.MONEY:
         negative_ok = f.name == "balance"
         err = (
-            f"CASE WHEN {t} IS NULL THEN NULL WHEN {n} IS NULL THEN 'amount' "
+            f"CASE WHEN {t} IS NULL THEN NULL WHEN fk_big({t}) THEN 'amount_range' "
+            f"WHEN {n} IS NULL THEN 'amount' WHEN abs({n}) > {MAX_FEN} THEN 'amount_range' "
             f"WHEN {n} <> round({n}) THEN 'fen' "
             + ("" if negative_ok else f"WHEN {n} < 0 THEN 'negative' ")
             + "END"
         )
-        value = f"CASE WHEN {n} = round({n}) THEN CAST({n} AS BIGINT) END"
-        return f"fk_money_t({col})", f"fk_money_n({t}) * {int(scale)} * 100", value, err
+        value = f"CASE WHEN abs({n}) <= {MAX_FEN} AND {n} = round({n}) THEN CAST({n} AS BIGINT) END"
+        return f"fk_money_t({col})", f"try(fk_money_n({t}) * {int(scale)} * 100)", value, err
     if f.type == schema.DATE:
-        err = f"CASE WHEN {t} IS NOT NULL AND ({n} IS NULL OR year({n}) NOT BETWEEN 1990 AND 2100) THEN 'date' END"
-        value = f"CASE WHEN year({n}) BETWEEN 1990 AND 2100 THEN {n} END"
+        earliest, latest = _date_window()
+        inside = f"{n} BETWEEN DATE '{earliest}' AND DATE '{latest}'"
+        err = (
+            f"CASE WHEN {t} IS NULL THEN NULL WHEN {n} IS NULL THEN 'date' "
+            f"WHEN NOT ({inside}) THEN 'date_range' END"
+        )
+        value = f"CASE WHEN {inside} THEN {n} END"
         return f"fk_c({col})", f"fk_date({t})", value, err
     if f.type == schema.QTY:
-        err = f"CASE WHEN {t} IS NOT NULL AND ({n} IS NULL OR {n} < 0) THEN 'qty' END"
-        return f"nullif(regexp_replace(fk_c({col}), '[,\\s]', '', 'g'), '')", f"fk_qty({t})", n, err
+        err = (
+            f"CASE WHEN {t} IS NULL THEN NULL WHEN fk_big({t}) THEN 'qty_range' "
+            f"WHEN {n} IS NULL OR {n} < 0 THEN 'qty' "
+            f"WHEN {n} > {MAX_QUANTITY} THEN 'qty_range' END"
+        )
+        value = f"CASE WHEN {n} BETWEEN 0 AND {MAX_QUANTITY} THEN CAST({n} AS DECIMAL(18,3)) END"
+        return (
+            f"nullif(regexp_replace(fk_c({col}), '[,\\s]', '', 'g'), '')",
+            f"fk_qty({t})",
+            value,
+            err,
+        )
     if f.type == schema.INT:
         err = f"CASE WHEN {t} IS NOT NULL AND {n} IS NULL THEN 'int' END"
         parse = f"try(CAST(regexp_extract({t}, '^([0-9]+)(?:\\.0+)?[^0-9.]*$', 1) AS INTEGER))"
@@ -549,10 +592,13 @@ def _field_sql(f: schema.Field, col: str, scale: int) -> tuple[str, str, str, st
 
 _ERRORS = {
     "amount": ERR_AMOUNT,
+    "amount_range": ERR_AMOUNT_RANGE,
     "fen": ERR_FEN,
     "negative": ERR_NEGATIVE,
     "date": ERR_DATE,
+    "date_range": ERR_DATE_RANGE,
     "qty": ERR_QUANTITY,
+    "qty_range": ERR_QUANTITY_RANGE,
     "int": ERR_INT,
 }
 REF_FROM_DOC = {"cash_donation", "goods_donation", "appropriation", "contract", "delivery"}
@@ -727,7 +773,9 @@ def _collect_errors(con, result, det, mapped, kind, where) -> None:
             for row_no, raw, code in con.execute(
                 f"SELECT row_no, t_{fname}, e_{fname} FROM parsed WHERE {cond} ORDER BY row_no LIMIT {MAX_STORED_ERRORS}"
             ).fetchall():
-                found.append((row_no, c, _(_ERRORS[code]).format(value=raw)))
+                earliest, latest = _date_window()
+                message = _(_ERRORS[code]).format(value=raw, earliest=earliest, latest=latest)
+                found.append((row_no, c, message))
         else:
             for (row_no,) in con.execute(
                 f"SELECT row_no FROM parsed WHERE {cond} ORDER BY row_no LIMIT {MAX_STORED_ERRORS}"

@@ -125,6 +125,9 @@ class LedgerImport(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life of the worker checking it (queued, progress): an import queued or
+    # running with none for RELIEF_IMPORT_STALE_MINUTES was abandoned by a dead worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

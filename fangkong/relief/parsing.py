@@ -10,11 +10,20 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext_noop as N_
+
 ERR_AMOUNT = "金额无法识别：{value}（应为数字，可带千分位、“元”或“万元”）"
 ERR_NEGATIVE = "金额不能为负数：{value}"
 ERR_FEN = "金额最多保留到分：{value}"
 ERR_DATE = "日期无法识别：{value}（可写作 2020-02-03、2020/2/3、2020年2月3日 或 20200203）"
 ERR_QUANTITY = "数量无法识别：{value}"
+# Plausible maxima of one ledger row, far above any real one and far below int64 (and DuckDB's
+# DECIMAL(18,3)): a value beyond them is a typing error, reported on its row, never an overflow.
+MAX_AMOUNT_YUAN = 10**12
+MAX_FEN = MAX_AMOUNT_YUAN * 100
+MAX_QUANTITY = 10**12
+ERR_AMOUNT_RANGE = N_("金额超出合理范围：{value}（一笔不能超过 1 万亿元），请核对。")
+ERR_QUANTITY_RANGE = N_("数量超出合理范围：{value}（一行不能超过 1 万亿），请核对。")
 
 _EXCEL_EPOCH = date(1899, 12, 30)
 _UNITS = {
@@ -29,6 +38,10 @@ _UNITS = {
 
 class ParseError(ValueError):
     """A cell that cannot be read; the message is for the auditor."""
+
+
+class OutOfRange(ParseError):
+    """A number that reads well but is beyond the plausible maximum; the message says it."""
 
 
 def halfwidth(text: str) -> str:
@@ -55,22 +68,29 @@ def parse_fen(value, *, allow_negative: bool = False) -> int:
         number = Decimal(match.group(1)) * _UNITS[match.group(2) or ""]
         if negative:
             number = -number
+    if not number.is_finite():
+        raise ParseError(ERR_AMOUNT.format(value=value))
     fen = number * 100
+    if fen < 0 and not allow_negative:
+        raise ParseError(ERR_NEGATIVE.format(value=value))
+    if abs(fen) > MAX_FEN:
+        raise OutOfRange(ERR_AMOUNT_RANGE.format(value=value))
     if fen != fen.to_integral_value():
         # Excel floats such as 1234.5000000001 are rounding noise; anything else is a real error.
         rounded = fen.quantize(Decimal(1))
         if abs(fen - rounded) > Decimal("0.000001"):
             raise ParseError(ERR_FEN.format(value=value))
         fen = rounded
-    if fen < 0 and not allow_negative:
-        raise ParseError(ERR_NEGATIVE.format(value=value))
     return int(fen)
 
 
 def parse_quantity(value) -> Decimal:
     """A quantity such as 1,000 / 1000只 / 2.5万 → Decimal (units of measure are handled elsewhere)."""
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return Decimal(str(value))
+        number = Decimal(str(value))
+        if not number.is_finite():
+            raise ParseError(ERR_QUANTITY.format(value=value))
+        return _within(number, value)
     text = halfwidth(str(value or "")).strip().replace(",", "")
     match = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)(万)?\D*", text)
     if not match:
@@ -79,7 +99,13 @@ def parse_quantity(value) -> Decimal:
         number = Decimal(match.group(1))
     except InvalidOperation as exc:
         raise ParseError(ERR_QUANTITY.format(value=value)) from exc
-    return number * (10_000 if match.group(2) else 1)
+    return _within(number * (10_000 if match.group(2) else 1), value)
+
+
+def _within(number: Decimal, value) -> Decimal:
+    if abs(number) > MAX_QUANTITY:
+        raise OutOfRange(ERR_QUANTITY_RANGE.format(value=value))
+    return number
 
 
 def parse_date(value, *, year: int | None = None) -> date:

@@ -4,19 +4,25 @@ Every write is keyword-only, atomic, and records an audit event in the same tran
 """
 
 import hashlib
+import logging
+import math
 import re
-from datetime import date
+import threading
+from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 from rapidfuzz import fuzz, process
 
 from fangkong.audit.services import audit_record
+from fangkong.lib import plausible, text
 from fangkong.relief import importer, schema, store
 from fangkong.relief.models import (
     AuditProject,
@@ -52,6 +58,20 @@ ERR_FIELD = N_("未知字段：{field}")
 ERR_REASON = N_("排除问题必须填写理由。")
 ERR_EVIDENCE = N_("找不到该证据行：{file} 第 {row} 行。")
 ERR_LAST_LEAD = N_("项目至少要有一名组长。")
+ERR_FILE_NAME = N_("文件名中有控制字符或不可见字符，请重命名文件后重新上传。")
+ERR_BUSY = N_(
+    "该表正在检查（{progress}%），请等检查结束后再操作；如果超过 {minutes} 分钟没有进展，就可以放弃。"
+)
+ERR_ABANDONED = N_(
+    "检查中断（处理进程可能已停止），没有导入任何数据；请点“重新检查”，或放弃后重新上传。"
+)
+ERR_CHECK_CRASHED = N_(
+    "检查该表时出错，没有导入任何数据；请放弃后重新上传，如仍出错请把文件交给系统管理员。"
+)
+# Imports that may be left for a new upload of the same file to take over.
+_ENDED = (ImportStatus.DISCARDED, ImportStatus.FAILED)
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -61,6 +81,10 @@ def project_create(
     """Create a project; its creator becomes the team lead."""
     if not can_create_projects(actor):
         raise PermissionDenied(_(ERR_NOT_AUDITOR))
+    for field, value in (("period_start", period_start), ("period_end", period_end)):
+        problem = plausible.date_problem(value, plausible.LEDGER)
+        if problem:
+            raise ValidationError({field: problem})
     if period_end < period_start:
         raise ValidationError({"period_end": _(ERR_PERIOD)})
     project = AuditProject.objects.create(
@@ -115,54 +139,112 @@ def file_upload(
     """Store the file as received (with its SHA-256) and propose an import for each of its sheets.
 
     Unreadable files raise LedgerFileError and store nothing. Checking runs inline for small
-    files and in the worker for large ones (`schedule_check`).
+    files and in the worker for large ones (`schedule_check`). A file whose earlier upload
+    ended in failed or discarded imports may be uploaded again: its record is taken over.
+    A refused upload is recorded in the audit trail (name, size, SHA-256, reason; never content).
     """
+    sha = _sha256(upload)
+    imports_expire_stale(project=project)  # a dead worker's import no longer blocks the file
+    try:
+        return _file_store(
+            actor=actor, project=project, upload=upload, sha=sha, body=body, kind=kind
+        )
+    except (importer.LedgerFileError, ValidationError) as exc:
+        reason = (
+            exc.text() if isinstance(exc, importer.LedgerFileError) else "；".join(exc.messages)
+        )
+        audit_record(
+            actor=actor,
+            action="relief.file.refuse",
+            obj=project,
+            new={
+                "name": str(upload.name)[:200],
+                "size": upload.size,
+                "sha256": sha,
+                "reason": reason,
+            },
+        )
+        raise
+
+
+def _file_store(*, actor, project, upload, sha: str, body: str, kind: str) -> SourceFile:
     from django.conf import settings
 
     if upload.size > settings.RELIEF_MAX_UPLOAD_BYTES:
         raise ValidationError(
             _(ERR_TOO_LARGE).format(limit=settings.RELIEF_MAX_UPLOAD_BYTES // 2**20)
         )
-    sha = _sha256(upload)
+    name = Path(upload.name).name[:200]
+    if text.has_control(name):
+        raise ValidationError(_(ERR_FILE_NAME))
     existing = SourceFile.objects.filter(project=project, sha256=sha).first()
-    if existing:
+    if existing and existing.imports.exclude(status__in=_ENDED).exists():
         raise ValidationError(
             _(ERR_DUPLICATE_FILE).format(
                 name=existing.name,
                 when=timezone.localtime(existing.uploaded_at).strftime("%Y-%m-%d %H:%M"),
             )
         )
-    name = Path(upload.name).name[:200]
-    with transaction.atomic():
-        source = SourceFile(
-            project=project, name=name, sha256=sha, size=upload.size, body=body, uploaded_by=actor
-        )
-        source.content.save(name, File(upload), save=False)
-        try:
+    stored = None
+    try:
+        with transaction.atomic():
+            if existing:
+                source = SourceFile.objects.select_for_update().get(pk=existing.pk)
+                if source.imports.exclude(status__in=_ENDED).exists():
+                    raise ValidationError(_(ERR_STATE).format(status=_("导入中")))
+                if not source.content or not Path(source.content.path).exists():
+                    source.content.save(name, File(upload), save=False)
+                    stored = source.content.name
+                ended = list(source.imports.filter(status=ImportStatus.FAILED))
+            else:
+                source = SourceFile(
+                    project=project,
+                    name=name,
+                    sha256=sha,
+                    size=upload.size,
+                    body=body,
+                    uploaded_by=actor,
+                )
+                source.content.save(name, File(upload), save=False)
+                stored = source.content.name
+                ended = []
             sheets = importer.read_file(Path(source.content.path))
-        except importer.LedgerFileError:
-            source.content.delete(save=False)
-            raise
-        source.save()
-        synonyms = synonyms_for(project)
-        created = []
-        for sheet in sheets:
-            det = importer.detect(sheet.name, sheet.head(), name, synonyms)
-            if not det.header_row and len(sheets) > 1:
-                continue  # a notes sheet in a workbook with ledgers
-            if kind:
-                det.kind = kind
-            created.append(_new_import(actor, project, source, det))
-        if not created:
-            det = importer.detect(sheets[0].name, sheets[0].head(), name, synonyms)
-            created.append(_new_import(actor, project, source, det))
-        audit_record(
-            actor=actor,
-            action="relief.file.upload",
-            obj=source,
-            new={"sha256": sha, "sheets": len(created)},
-        )
+            if body:
+                source.body = body
+            source.save()
+            # The failed imports of the earlier upload are superseded by this one.
+            for old in ended:
+                old.status = ImportStatus.DISCARDED
+                old.save(update_fields=["status"])
+            created = _propose_imports(actor, project, source, sheets, name, kind)
+            audit_record(
+                actor=actor,
+                action="relief.file.reupload" if existing else "relief.file.upload",
+                obj=source,
+                new={"sha256": sha, "sheets": len(created), "superseded": [o.pk for o in ended]},
+            )
+    except BaseException:
+        # Nothing of a failed upload stays behind, the stored bytes included.
+        if stored:
+            source.content.storage.delete(stored)
+        raise
     return source
+
+
+def _propose_imports(actor, project, source, sheets, name: str, kind: str) -> list:
+    synonyms = synonyms_for(project)
+    created = []
+    for sheet in sheets:
+        det = importer.detect(sheet.name, sheet.head(), name, synonyms)
+        if not det.header_row and len(sheets) > 1:
+            continue  # a notes sheet in a workbook with ledgers
+        if kind:
+            det.kind = kind
+        created.append(_new_import(actor, project, source, det))
+    if not created:
+        det = importer.detect(sheets[0].name, sheets[0].head(), name, synonyms)
+        created.append(_new_import(actor, project, source, det))
+    return created
 
 
 def _new_import(actor, project, source, det: importer.Detection) -> LedgerImport:
@@ -190,16 +272,25 @@ def schedule_check(imp: LedgerImport) -> None:
     if imp.source.size <= settings.RELIEF_BACKGROUND_BYTES:
         run_check(import_id=imp.pk)
         return
-    LedgerImport.objects.filter(pk=imp.pk).update(status=ImportStatus.QUEUED, done_rows=0)
+    LedgerImport.objects.filter(pk=imp.pk).update(
+        status=ImportStatus.QUEUED, done_rows=0, heartbeat_at=timezone.now()
+    )
     from fangkong.relief.tasks import check_import_task
 
     check_import_task(imp.pk)
 
 
 def run_check(*, import_id: int) -> LedgerImport:
-    """Parse every row of the import's sheet; on success keep a staging Parquet ready to accept."""
+    """Parse every row of the import's sheet; on success keep a staging Parquet ready to accept.
+
+    Never leaves the import "running": an unexpected error marks it failed (audited), and a
+    worker that dies mid-way leaves a heartbeat that ages until the import may be discarded.
+    An import discarded meanwhile stays discarded.
+    """
     imp = LedgerImport.objects.select_related("source", "project").get(pk=import_id)
     staging = store.staging_path(imp.project_id, imp.pk)
+    if imp.status in (ImportStatus.DONE, ImportStatus.DISCARDED):
+        return imp
     staging.unlink(missing_ok=True)
     if not imp.kind or not imp.header_row:
         imp.error_count = 1
@@ -209,53 +300,175 @@ def run_check(*, import_id: int) -> LedgerImport:
         imp.status = ImportStatus.PREVIEW
         imp.save(update_fields=["error_count", "errors", "status"])
         return imp
-    LedgerImport.objects.filter(pk=imp.pk).update(status=ImportStatus.RUNNING, done_rows=0)
+    claimed = (
+        LedgerImport.objects.filter(pk=imp.pk)
+        .exclude(status__in=(ImportStatus.DONE, ImportStatus.DISCARDED))
+        .update(status=ImportStatus.RUNNING, done_rows=0, heartbeat_at=timezone.now())
+    )
+    if not claimed:
+        imp.refresh_from_db()
+        return imp
 
     def progress(done, total):
-        LedgerImport.objects.filter(pk=imp.pk).update(done_rows=done, total_rows=total)
+        LedgerImport.objects.filter(pk=imp.pk, status=ImportStatus.RUNNING).update(
+            done_rows=done, total_rows=total, heartbeat_at=timezone.now()
+        )
 
     try:
-        sheets = {s.name: s for s in importer.read_file(Path(imp.source.content.path))}
-        sheet = sheets.get(imp.sheet) or next(iter(sheets.values()))
-        det = importer.Detection(
-            sheet=imp.sheet,
-            kind=imp.kind,
-            header_row=imp.header_row,
-            header_rows=imp.header_rows,
-            headers=imp.headers,
-            mapping=imp.mapping,
-            scales=imp.scales,
-        )
-        result = importer.check(
-            sheet,
-            det,
-            import_id=imp.pk,
-            file_id=imp.source_id,
-            year=imp.project.period_start.year,
-            out_path=staging,
-            progress=progress,
-        )
+        with _heartbeat(imp.pk):
+            sheets = {s.name: s for s in importer.read_file(Path(imp.source.content.path))}
+            sheet = sheets.get(imp.sheet) or next(iter(sheets.values()))
+            det = importer.Detection(
+                sheet=imp.sheet,
+                kind=imp.kind,
+                header_row=imp.header_row,
+                header_rows=imp.header_rows,
+                headers=imp.headers,
+                mapping=imp.mapping,
+                scales=imp.scales,
+            )
+            result = importer.check(
+                sheet,
+                det,
+                import_id=imp.pk,
+                file_id=imp.source_id,
+                year=imp.project.period_start.year,
+                out_path=staging,
+                progress=progress,
+            )
     except importer.LedgerFileError as exc:
         importer.forget()
-        imp.status, imp.error_count = ImportStatus.FAILED, 1
-        imp.errors = [{"row": None, "column": "", "message": exc.text()}]
-        imp.save(update_fields=["status", "error_count", "errors"])
-        return imp
+        return _check_failed(imp, staging, exc.text())
+    except Exception:
+        importer.forget()
+        logger.exception("relief import %s: the check failed", imp.pk)
+        return _check_failed(imp, staging, _(ERR_CHECK_CRASHED), crashed=True)
     if len(sheets) == 1:
         importer.forget()  # a workbook's other sheets are checked next; keep it for them
-    imp.total_rows = result.total
-    imp.done_rows = result.total if not result.error_count else 0
-    imp.skipped_rows = len(result.skipped)
-    imp.error_count = result.error_count
-    imp.errors = result.errors
-    imp.preview = [
-        {k: (str(v) if v is not None else "") for k, v in r.items()} for r in result.preview
-    ]
     skipped = "、".join(str(r) for r in result.skipped[:20])
-    imp.message = _("已跳过合计行：第 {rows} 行").format(rows=skipped) if skipped else ""
-    imp.status = ImportStatus.PREVIEW
-    imp.save()
+    with transaction.atomic():
+        locked = LedgerImport.objects.select_for_update().get(pk=imp.pk)
+        if locked.status != ImportStatus.RUNNING:
+            staging.unlink(missing_ok=True)  # discarded while it was being checked
+            return locked
+        locked.total_rows = result.total
+        locked.done_rows = result.total if not result.error_count else 0
+        locked.skipped_rows = len(result.skipped)
+        locked.error_count = result.error_count
+        locked.errors = result.errors
+        locked.preview = [
+            {k: (str(v) if v is not None else "") for k, v in r.items()} for r in result.preview
+        ]
+        locked.message = _("已跳过合计行：第 {rows} 行").format(rows=skipped) if skipped else ""
+        locked.status = ImportStatus.PREVIEW
+        locked.heartbeat_at = timezone.now()
+        locked.save()
+    return locked
+
+
+@contextmanager
+def _heartbeat(import_id: int):
+    """While the check runs, touch the import's heartbeat from a side thread: a live worker
+    keeps its lease however long one step takes; a killed one stops touching it."""
+    from django.conf import settings
+    from django.db import connection
+
+    every = max(1.0, min(60.0, settings.RELIEF_IMPORT_STALE_MINUTES * 60 / 4))
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(every):
+                LedgerImport.objects.filter(pk=import_id, status=ImportStatus.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:
+            logger.exception("relief import %s: heartbeat failed", import_id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"relief-import-{import_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _check_failed(imp: LedgerImport, staging: Path, message: str, *, crashed=False):
+    """Mark a running import failed with one problem that says what to do (audited)."""
+    staging.unlink(missing_ok=True)
+    with transaction.atomic():
+        updated = LedgerImport.objects.filter(pk=imp.pk, status=ImportStatus.RUNNING).update(
+            status=ImportStatus.FAILED,
+            error_count=1,
+            errors=[{"row": None, "column": "", "message": message}],
+            heartbeat_at=timezone.now(),
+        )
+        if updated:
+            _audit_import_failed(imp, "crashed" if crashed else message)
+    imp.refresh_from_db()
     return imp
+
+
+def _audit_import_failed(imp: LedgerImport, reason: str) -> None:
+    audit_record(
+        actor=None,
+        action="relief.import.fail",
+        obj=imp,
+        new={
+            "project": imp.project_id,
+            "file": imp.source.name,
+            "size": imp.source.size,
+            "sha256": imp.source.sha256,
+            "sheet": imp.sheet,
+            "reason": reason,
+            "uploaded_by": imp.created_by.get_username(),
+        },
+    )
+
+
+def stale_before():
+    """Imports queued or running with no sign of life since this moment were abandoned."""
+    from django.conf import settings
+
+    return timezone.now() - timedelta(minutes=settings.RELIEF_IMPORT_STALE_MINUTES)
+
+
+def is_stalled(imp: LedgerImport) -> bool:
+    busy = imp.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+    return busy and (imp.heartbeat_at is None or imp.heartbeat_at < stale_before())
+
+
+def imports_expire_stale(*, project: AuditProject | None = None, imp: LedgerImport | None = None):
+    """Mark failed the imports whose worker died (no heartbeat for the stale period), so they
+    can be checked again or discarded; each one audited. Idempotent; returns how many."""
+    cutoff = stale_before()
+    qs = LedgerImport.objects.filter(status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING)).filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)
+    )
+    if project is not None:
+        qs = qs.filter(project=project)
+    if imp is not None:
+        qs = qs.filter(pk=imp.pk)
+    expired = 0
+    for stale in qs.select_related("source", "project", "created_by"):
+        with transaction.atomic():
+            # Conditional: a worker that comes back to life in between keeps its import.
+            claimed = (
+                LedgerImport.objects.filter(pk=stale.pk, status=stale.status)
+                .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff))
+                .update(
+                    status=ImportStatus.FAILED,
+                    error_count=1,
+                    errors=[{"row": None, "column": "", "message": _(ERR_ABANDONED)}],
+                )
+            )
+            if claimed:
+                _audit_import_failed(stale, "abandoned")
+                expired += 1
+    return expired
 
 
 @transaction.atomic
@@ -334,9 +547,17 @@ def import_accept(*, actor, imp: LedgerImport) -> LedgerImport:
 
 @transaction.atomic
 def import_discard(*, actor, imp: LedgerImport) -> None:
-    """Drop a proposed import (its file stays on record); accepted imports cannot be discarded."""
+    """Drop a proposed, failed or abandoned import (its file stays on record, and may be uploaded
+    again); accepted imports cannot be discarded, nor one a live worker is checking."""
+    from django.conf import settings
+
+    imp = LedgerImport.objects.select_for_update().get(pk=imp.pk)
     if imp.status == ImportStatus.DONE:
         raise ValidationError(_(ERR_STATE).format(status=imp.get_status_display()))
+    if imp.status in (ImportStatus.QUEUED, ImportStatus.RUNNING) and not is_stalled(imp):
+        raise ValidationError(
+            _(ERR_BUSY).format(progress=imp.progress, minutes=settings.RELIEF_IMPORT_STALE_MINUTES)
+        )
     store.staging_path(imp.project_id, imp.pk).unlink(missing_ok=True)
     imp.status = ImportStatus.DISCARDED
     imp.save(update_fields=["status"])
@@ -689,6 +910,10 @@ def source_for_upload_path(path: Path, name: str | None = None):
 # --- The test catalogue. ---
 
 ERR_PARAM = N_("参数「{label}」应为{kind}：{value}")
+ERR_PARAM_RANGE = N_("参数「{label}」应在 0 至 {max} 之间：{value}")
+ERR_PARAM_TEXT = N_("参数「{label}」不能超过 {n} 个字，也不能包含控制字符。")
+PARAM_MAX = 10**12  # no threshold (yuan, days, pieces, per cent) comes near it
+PARAM_TEXT_MAX = 1000
 ERR_NO_TESTS = N_("请至少选择一项测试。")
 ERR_NO_DATA = N_("项目还没有已导入的台账，请先导入数据再运行测试。")
 # Projects with more imported rows than this run the catalogue in the worker.
@@ -696,6 +921,19 @@ INLINE_RUN_ROWS = 300_000
 
 
 @transaction.atomic
+def _check_param(p, value, raw) -> None:
+    """Numbers finite, not negative, not beyond any plausible amount; text without controls."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or not 0 <= value <= PARAM_MAX:
+            raise ValidationError(
+                _(ERR_PARAM_RANGE).format(label=p.label, max=f"{PARAM_MAX:,}", value=raw)
+            )
+    elif text.has_control(value) or len(value) > PARAM_TEXT_MAX:
+        raise ValidationError(_(ERR_PARAM_TEXT).format(label=p.label, n=PARAM_TEXT_MAX))
+
+
 def catalogue_params_set(*, actor, project: AuditProject, test_id: str, values: dict) -> dict:
     """Store the project's own values for one test's parameters (typed like the defaults)."""
     from fangkong.relief import catalogue
@@ -718,6 +956,7 @@ def catalogue_params_set(*, actor, project: AuditProject, test_id: str, values: 
         except ValueError as exc:
             kind = _("整数") if isinstance(p.default, int) else _("数字")
             raise ValidationError(_(ERR_PARAM).format(label=p.label, kind=kind, value=raw)) from exc
+        _check_param(p, value, raw)
         if value != p.default:
             clean[p.name] = value
     old = project.test_params.get(test_id, {})

@@ -1,6 +1,8 @@
-"""Background jobs: check large ledger files in the worker so the page can show progress."""
+"""Background jobs: check large ledger files in the worker so the page can show progress; remove
+what killed processes left in relief media storage (hourly)."""
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from fangkong.relief import services
 
@@ -21,3 +23,11 @@ def run_catalogue_task(run_id: int):
     if run.status != "queued":
         return run.status
     return catalogue.run(actor=run.started_by, project=run.project, run_row=run).status
+
+
+# Hourly; idempotent (a second run finds nothing to remove), so no lock to outlive a worker.
+@db_periodic_task(crontab(minute="17"))
+def relief_cleanup_task() -> dict:
+    from fangkong.relief.cleanup import relief_cleanup
+
+    return relief_cleanup()

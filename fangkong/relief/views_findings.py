@@ -21,9 +21,16 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 
+from fangkong.lib.forms import Form
 from fangkong.relief import report, selectors, services
 from fangkong.relief.models import AuditProject, Finding, FindingStatus, Severity, SourceFile
-from fangkong.relief.parsing import ParseError, halfwidth, parse_fen, parse_quantity
+from fangkong.relief.parsing import (
+    OutOfRange,
+    ParseError,
+    halfwidth,
+    parse_fen,
+    parse_quantity,
+)
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -38,6 +45,8 @@ ERR_QUANTITY = N_("数量应为不小于 0 的整数，如 1000 或 1,000。")
 ERR_ROWS_FORMAT = N_("行号“{part}”无法识别，请写成 12, 15-18 这样的形式。")
 ERR_ROWS_RANGE = N_("行号范围“{part}”的起始行号大于结束行号。")
 ERR_ROWS_TOO_MANY = N_("一次最多填写 {n} 个行号，请分成几行证据填写。")
+ERR_ROWS_BIG = N_("行号“{part}”超出表格的行数范围（最大 {n}），请核对。")
+MAX_ROW_NO = 2**31 - 1  # row numbers are INTEGER in the ledger files
 ERR_ROWS_MISSING = N_(
     "「{file}」{sheet}中没有这些已导入的数据行：第 {rows} 行。"
     "请按 Excel 左侧的行号填写（表头、合计行和空行不是数据行）。"
@@ -76,7 +85,11 @@ def parse_rows(text: str) -> list[int]:
         m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
         if not m:
             raise ValidationError(_(ERR_ROWS_FORMAT).format(part=part))
+        if any(len(g.lstrip("0")) > 10 for g in m.groups() if g):
+            raise ValidationError(_(ERR_ROWS_BIG).format(part=part, n=MAX_ROW_NO))
         a, b = int(m.group(1)), int(m.group(2) or m.group(1))
+        if b > MAX_ROW_NO:
+            raise ValidationError(_(ERR_ROWS_BIG).format(part=part, n=MAX_ROW_NO))
         if a > b:
             raise ValidationError(_(ERR_ROWS_RANGE).format(part=part))
         if b - a + len(rows) >= MAX_ROWS_PER_LINE:
@@ -85,7 +98,7 @@ def parse_rows(text: str) -> list[int]:
     return sorted(set(rows))
 
 
-class FindingForm(forms.Form):
+class FindingForm(Form):
     """A finding added by hand, with the ledger rows it rests on (file + sheet + row numbers)."""
 
     title = forms.CharField(
@@ -177,6 +190,8 @@ class FindingForm(forms.Form):
             return None
         try:
             number = parse_quantity(value)
+        except OutOfRange as exc:
+            raise ValidationError(_(str(exc))) from exc
         except ParseError as exc:
             raise ValidationError(_(ERR_QUANTITY)) from exc
         if number < 0 or number != number.to_integral_value():
@@ -454,7 +469,12 @@ def finding_decide(request, pk: int, finding_id: int):
         messages.error(request, _(ERR_ACTION))
         return redirect("relief:finding", pk=item.project_id, finding_id=item.pk)
     status, done_message = action
-    reason = request.POST.get("reason", "").strip()
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _finding_page(
+            request, item.project, item, reason_error=" ".join(form.errors["reason"])
+        )
+    reason = form.cleaned_data["reason"]
     try:
         with transaction.atomic():
             locked = Finding.objects.select_for_update().get(pk=item.pk)
@@ -474,6 +494,18 @@ def finding_decide(request, pk: int, finding_id: int):
     return redirect("relief:finding", pk=item.project_id, finding_id=item.pk)
 
 
+class ReasonForm(Form):
+    """The reason given when dismissing a finding (checked like every text field)."""
+
+    reason = forms.CharField(required=False, widget=forms.Textarea)
+
+
+class NoteForm(Form):
+    text = forms.CharField(
+        widget=forms.Textarea, error_messages={"required": gettext_lazy(ERR_NOTE_EMPTY)}
+    )
+
+
 def _messages_of(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
 
@@ -482,10 +514,12 @@ def _messages_of(exc: ValidationError) -> list[str]:
 @require_POST
 def finding_note(request, pk: int, finding_id: int):
     item = selectors.get_finding_for(request.user, pk, finding_id)
-    text = request.POST.get("text", "").strip()
-    if not text:
-        messages.error(request, _(ERR_NOTE_EMPTY))
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        for message in form.errors["text"]:
+            messages.error(request, message)
         return redirect("relief:finding", pk=item.project_id, finding_id=item.pk)
+    text = form.cleaned_data["text"]
     with transaction.atomic():
         Finding.objects.select_for_update().filter(pk=item.pk).first()
         last = item.notes.order_by("-created_at", "-id").first()

@@ -325,14 +325,21 @@ def _preview_page(request, imp: LedgerImport, form: RemapForm | None = None):
 
 @login_required
 def import_preview(request, pk: int, import_id: int):
-    imp = selectors.get_import_for(request.user, pk, import_id)
+    imp = _expire_if_stalled(selectors.get_import_for(request.user, pk, import_id))
     return _preview_page(request, imp)
+
+
+def _expire_if_stalled(imp: LedgerImport) -> LedgerImport:
+    """An import whose worker died shows as failed, so it can be checked again or discarded."""
+    if services.is_stalled(imp) and services.imports_expire_stale(imp=imp):
+        imp.refresh_from_db()
+    return imp
 
 
 @login_required
 def import_progress(request, pk: int, import_id: int):
     """The progress bar while the worker checks a large file; when done, the page reloads."""
-    imp = selectors.get_import_for(request.user, pk, import_id)
+    imp = _expire_if_stalled(selectors.get_import_for(request.user, pk, import_id))
     if imp.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         if request.htmx:
             return HttpResponseClientRefresh()

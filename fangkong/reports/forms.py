@@ -1,13 +1,17 @@
 """Forms for submitting, reviewing, unlocking and signal notes."""
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.lib.forms import Form
 from fangkong.reports.models import ReportForm
 
 
-class ReportValuesForm(forms.Form):
+class ReportValuesForm(Form):
     """One integer field per figure of the report form, pre-filled from the check-ins."""
+
+    TEXT_FIELDS = ("explanation", "narrative", "measures", "correction_reason")
 
     explanation = forms.CharField(
         label=_("与打卡数据不一致的说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -42,6 +46,15 @@ class ReportValuesForm(forms.Form):
             self.fields[name].group = f.get("group", "")
             self.figure_fields.append(name)
 
+    def add_service_error(self, exc) -> None:
+        """Show a service's error on the field it names (figures are keyed without "v_")."""
+        if not isinstance(exc, ValidationError) or not hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+            return
+        for key, errors in exc.error_dict.items():
+            name = f"v_{key}" if f"v_{key}" in self.fields else key
+            self.add_error(name if name in self.fields else NON_FIELD_ERRORS, errors)
+
     def values(self) -> dict[str, int]:
         return {name[2:]: self.cleaned_data[name] for name in self.figure_fields}
 
@@ -49,7 +62,7 @@ class ReportValuesForm(forms.Form):
         return [self[name] for name in self.figure_fields]
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(Form):
     action = forms.ChoiceField(
         choices=[("accept", _("通过")), ("return", _("退回"))],
         widget=forms.RadioSelect,
@@ -63,12 +76,12 @@ class ReviewForm(forms.Form):
     )
 
 
-class UnlockForm(forms.Form):
+class UnlockForm(Form):
     reason = forms.CharField(label=_("解锁原因"), widget=forms.Textarea(attrs={"rows": 2}))
     hours = forms.IntegerField(label=_("有效时长（小时）"), min_value=1, max_value=72, initial=24)
 
 
-class SignalReviewForm(forms.Form):
+class SignalReviewForm(Form):
     signal = forms.CharField(widget=forms.HiddenInput)
     unit = forms.CharField(widget=forms.HiddenInput)
     note = forms.CharField(label=_("核查情况"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -17,7 +17,14 @@ from fangkong.health.models import CaseStatus, CheckIn, FollowUpCase, HealthRule
 from fangkong.lib import clock
 from fangkong.lib.db import one_or_none
 from fangkong.org import selectors as org
-from fangkong.org.models import SEGMENT, OrgUnit, Person, ancestor_ids, subtree_bounds
+from fangkong.org.models import (
+    SEGMENT,
+    FamilyMember,
+    OrgUnit,
+    Person,
+    ancestor_ids,
+    subtree_bounds,
+)
 from fangkong.reports.models import (
     CurrentReport,
     Report,
@@ -176,6 +183,15 @@ def derived_for_unit(form: ReportForm, unit: OrgUnit, day: date) -> dict[str, in
             for k, v in row.items():
                 total[k] += v
     return dict(total)
+
+
+def roster_size(unit: OrgUnit, day: date) -> int:
+    """The people of the unit's subtree on `day`: staff on the roster and their family members.
+    No figure of the unit's report can count more."""
+    from fangkong.health.selectors import expected_people
+
+    staff = expected_people(OrgUnit.objects.subtree_of(unit), day)
+    return staff.count() + FamilyMember.objects.filter(person__in=staff).count()
 
 
 def missing_children(form: ReportForm, unit: OrgUnit, day: date) -> list[OrgUnit]:

@@ -8,6 +8,7 @@ import hashlib
 import json
 from datetime import UTC, date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
@@ -34,6 +35,10 @@ ERR_LOCKED = "该日报告已锁定，如需补报或更正，请联系上级协
 ERR_REASON = "更正已报送的报告必须填写更正原因。"
 ERR_EXPLAIN = "填报数与打卡数据不一致，请说明原因。"
 ERR_VALUE = "请填写不小于 0 的整数。"
+ERR_OVER_ROSTER = (
+    "不能超过本单位（含下级单位）当日在册的职工和家属人数 {n} 人；如人员名册不全，请先更新名册。"
+)
+ERR_OVER_CEILING = "数字过大，不能超过 {n}。"
 ERR_NOT_ALLOWED = "您无权进行此操作。"
 ERR_NOT_CURRENT = "只能审核最新版本的报告。"
 ERR_RETURN_COMMENT = "退回时请填写意见，告诉填报单位需要修改什么。"
@@ -153,7 +158,10 @@ def compute_hash(report: Report) -> str:
     return hashlib.sha256(canonical(report).encode()).hexdigest()
 
 
-def _clean_values(form: ReportForm, values: dict) -> dict[str, int]:
+def _clean_values(form: ReportForm, values: dict, *, roster: int) -> dict[str, int]:
+    """Whole numbers from 0 up to the people the unit has on its roster that day (every figure
+    counts people), and never beyond the absolute ceiling."""
+    ceiling = settings.REPORT_COUNT_CEILING
     cleaned, errors = {}, {}
     for key in form.field_keys:
         raw = values.get(key, 0)
@@ -163,6 +171,10 @@ def _clean_values(form: ReportForm, values: dict) -> dict[str, int]:
             number = -1
         if number < 0 or str(raw).strip() not in (str(number), ""):
             errors[key] = ERR_VALUE
+        elif number > ceiling:
+            errors[key] = ERR_OVER_CEILING.format(n=ceiling)
+        elif number > roster:
+            errors[key] = ERR_OVER_ROSTER.format(n=roster)
         cleaned[key] = max(number, 0)
     if errors:
         raise ValidationError(errors)
@@ -184,7 +196,7 @@ def report_submit(
     correction_reason: str = "",
 ) -> Report:
     """Submit a daily report or a zero report (never inferred from blanks) for a unit and day."""
-    from fangkong.reports.selectors import derived_for_unit
+    from fangkong.reports.selectors import derived_for_unit, roster_size
 
     if not org.can(actor, org.CAP_REPORT, unit):
         raise PermissionDenied(ERR_NOT_ALLOWED)
@@ -211,7 +223,7 @@ def report_submit(
         cleaned = dict.fromkeys(form.field_keys, 0)
     else:
         kind = ReportKind.DAILY
-        cleaned = _clean_values(form, values or {})
+        cleaned = _clean_values(form, values or {}, roster=roster_size(unit, day))
     differs = any(
         cleaned.get(k, 0) != derived.get(f.get("derive", ""), 0)
         for f in form.fields

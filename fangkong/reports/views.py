@@ -5,35 +5,55 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fangkong.lib import clock
+from fangkong.lib import clock, plausible
 from fangkong.org import selectors as org
 from fangkong.reports import exports, selectors, services
 from fangkong.reports.forms import ReportValuesForm, ReviewForm, SignalReviewForm, UnlockForm
 from fangkong.reports.models import CurrentReport, ReportKind
 
 
-def _date(request, name: str, default: date) -> date:
-    value = request.GET.get(name)
-    return (parse_date(value) if value else None) or default
+def _date(request, name: str, default: date, *, strict: bool = False) -> date:
+    """A day from the query string within the viewing window. A bad one shows `default` with a
+    message on pages; `strict` (files) raises ValidationError instead."""
+    try:
+        return plausible.query_day(request.GET.get(name), default)
+    except ValidationError as exc:
+        if strict:
+            raise
+        messages.error(request, exc.messages[0])
+        return default
+
+
+def _path_day(value: str) -> date:
+    """The day in an address (/units/<code>/<day>/): an implausible one does not exist."""
+    try:
+        return plausible.query_day(value, clock.today())
+    except ValidationError as exc:
+        raise Http404("no such day") from exc
+
+
+def _bad_request(exc: ValidationError) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(exc.messages[0], content_type="text/plain; charset=utf-8")
 
 
 MAX_RANGE_DAYS = 92
 
 
-def _range(request, start: str, end: str, default: date | None = None) -> tuple[date, date]:
+def _range(
+    request, start: str, end: str, default: date | None = None, *, strict: bool = False
+) -> tuple[date, date]:
     """A date range from the query string, ending no later than today and at most 92 days long
     (every day of a range is a roll-up of the whole subtree)."""
     today = clock.today()
-    last = min(_date(request, end, default or today), today)
-    first = _date(request, start, last)
+    last = min(_date(request, end, default or today, strict=strict), today)
+    first = _date(request, start, last, strict=strict)
     first = min(max(first, last - timedelta(days=MAX_RANGE_DAYS - 1)), last)
     return first, last
 
@@ -81,9 +101,7 @@ def submit(request, form_id: int, code: str, day: str):
     user = request.user
     form = selectors.get_form_for(user, form_id)
     unit = org.get_unit_for(user, code, org.CAP_REPORT)
-    the_day = parse_date(day)
-    if the_day is None:
-        raise Http404("bad day")
+    the_day = _path_day(day)
     derived = selectors.derived_for_unit(form, unit, the_day)
     current = (
         CurrentReport.objects.select_related("report")
@@ -98,12 +116,11 @@ def submit(request, form_id: int, code: str, day: str):
     )
     if request.method == "POST":
         kind = ReportKind.ZERO if request.POST.get("zero") else ReportKind.DAILY
-        if kind == ReportKind.ZERO or values_form.is_valid():
-            data = (
-                values_form.cleaned_data
-                if values_form.is_bound and hasattr(values_form, "cleaned_data")
-                else {}
-            )
+        valid = values_form.is_valid()
+        # A zero report ignores the figures, never the text fields.
+        text_ok = not any(values_form.has_error(name) for name in ReportValuesForm.TEXT_FIELDS)
+        if valid or (kind == ReportKind.ZERO and text_ok):
+            data = values_form.cleaned_data
             try:
                 services.report_submit(
                     actor=user,
@@ -112,13 +129,13 @@ def submit(request, form_id: int, code: str, day: str):
                     day=the_day,
                     kind=kind,
                     values=values_form.values() if kind == ReportKind.DAILY else None,
-                    explanation=data.get("explanation", request.POST.get("explanation", "")),
-                    narrative=data.get("narrative", request.POST.get("narrative", "")),
-                    measures=data.get("measures", request.POST.get("measures", "")),
-                    correction_reason=request.POST.get("correction_reason", ""),
+                    explanation=data.get("explanation", ""),
+                    narrative=data.get("narrative", ""),
+                    measures=data.get("measures", ""),
+                    correction_reason=data.get("correction_reason", ""),
                 )
             except (ValidationError, PermissionDenied) as exc:
-                values_form.add_error(None, exc)
+                values_form.add_service_error(exc)
             else:
                 messages.success(
                     request, _("零报告已报送。") if kind == ReportKind.ZERO else _("日报告已报送。")
@@ -276,9 +293,9 @@ def unlock(request, form_id: int, code: str, day: str):
     user = request.user
     form = selectors.get_form_for(user, form_id)
     unit = org.get_unit_for(user, code)
-    the_day = parse_date(day)
+    the_day = _path_day(day)
     f = UnlockForm(request.POST)
-    if the_day is None or not f.is_valid():
+    if not f.is_valid():
         messages.error(request, _("请填写解锁原因和有效时长。"))
     else:
         try:
@@ -298,7 +315,11 @@ def signal_review(request, form_id: int):
     user = request.user
     form = selectors.get_form_for(user, form_id)
     f = SignalReviewForm(request.POST)
-    day = _date(request, "day", clock.today())
+    try:
+        day = _date(request, "day", clock.today(), strict=True)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect(reverse("reports:rollup", args=[form.pk]))
     if not f.is_valid():
         messages.error(request, _("请填写核查情况。"))
         return redirect(reverse("reports:rollup", args=[form.pk]))
@@ -318,9 +339,11 @@ def signal_review(request, form_id: int):
 
 
 def _node_and_range(request, user, form):
+    """Node and days of an export; ValidationError when a day is bad (a file for other days
+    than asked would mislead)."""
     node = org.get_unit_for(user, request.GET.get("node") or form.root.code, org.CAP_HEALTH_VIEW)
-    day = _date(request, "day", clock.today())
-    day_from, day_to = _range(request, "from", "to", default=day)
+    day = _date(request, "day", clock.today(), strict=True)
+    day_from, day_to = _range(request, "from", "to", default=day, strict=True)
     return node, day_from, day_to
 
 
@@ -328,7 +351,10 @@ def _node_and_range(request, user, form):
 def ledger(request, form_id: int):
     user = request.user
     form = selectors.get_form_for(user, form_id)
-    node, day_from, day_to = _node_and_range(request, user, form)
+    try:
+        node, day_from, day_to = _node_and_range(request, user, form)
+    except ValidationError as exc:
+        return _bad_request(exc)
     content = exports.ledger_xlsx(form=form, node=node, day_from=day_from, day_to=day_to)
     exports.record(actor=user, kind="ledger", node=node, day_from=day_from, day_to=day_to)
     response = HttpResponse(
@@ -344,7 +370,10 @@ def ledger(request, form_id: int):
 def rollup_pdf(request, form_id: int):
     user = request.user
     form = selectors.get_form_for(user, form_id)
-    node, _from, day = _node_and_range(request, user, form)
+    try:
+        node, _from, day = _node_and_range(request, user, form)
+    except ValidationError as exc:
+        return _bad_request(exc)
     content = exports.rollup_pdf(form=form, node=node, day=day)
     exports.record(actor=user, kind="pdf", node=node, day_from=day, day_to=day)
     response = HttpResponse(content, content_type="application/pdf")
@@ -358,7 +387,10 @@ def rollup_pdf(request, form_id: int):
 def dhis2(request, form_id: int):
     user = request.user
     form = selectors.get_form_for(user, form_id)
-    node, day_from, day_to = _node_and_range(request, user, form)
+    try:
+        node, day_from, day_to = _node_and_range(request, user, form)
+    except ValidationError as exc:
+        return _bad_request(exc)
     payload = exports.dhis2_data_value_sets(form=form, node=node, day_from=day_from, day_to=day_to)
     exports.record(actor=user, kind="dhis2", node=node, day_from=day_from, day_to=day_to)
     return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})

@@ -9,7 +9,8 @@ from datetime import timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.lib import clock
+from fangkong.lib import clock, plausible
+from fangkong.lib.forms import Form
 from fangkong.org.models import SEGMENT
 from fangkong.screen.models import POST_BODY_MAX
 
@@ -23,7 +24,7 @@ def unit_choices(units, *, everywhere: bool) -> list[tuple[str, str]]:
     return choices
 
 
-class PostForm(forms.Form):
+class PostForm(Form):
     title = forms.CharField(label=_("标题"), max_length=60)
     body = forms.CharField(
         label=_("正文"),
@@ -56,6 +57,10 @@ class PostForm(forms.Form):
         data = super().clean()
         if not data.get("unit") and not self.everywhere:
             self.add_error("unit", _("请选择展示范围。"))
+        for name in ("published_from", "published_until"):
+            problem = plausible.date_problem(data[name], plausible.FORM) if data.get(name) else None
+            if problem:
+                self.add_error(name, problem)
         start, end = data.get("published_from"), data.get("published_until")
         if start and end and end < start:
             self.add_error("published_until", _("结束日期不能早于开始日期。"))
@@ -71,7 +76,7 @@ class PostForm(forms.Form):
         return published_from, published_until
 
 
-class LinkForm(forms.Form):
+class LinkForm(Form):
     name = forms.CharField(label=_("屏幕名称"), max_length=60, help_text=_("例如：3楼大厅屏幕"))
     unit = forms.CharField(label=_("显示哪个单位"))
     form = forms.ModelChoiceField(label=_("报表"), queryset=None, empty_label=None)

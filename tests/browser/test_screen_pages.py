@@ -53,6 +53,7 @@ def month(bworld):
     """A daily form with 30 days of reports (some late, some missing) and today's at 11:00."""
     from fangkong.health import services as health
     from fangkong.lib import clock
+    from fangkong.org import services as org_services
     from fangkong.reports import services as reports
     from fangkong.screen import services as screen
 
@@ -102,6 +103,12 @@ def month(bworld):
     )
     reports.report_submit(actor=admin, form=form, unit=bworld.units["XG-XN"], day=D, kind="zero")
     clock.freeze(at(D, 10, 40))
+    # Three people of HG-MC away: its clerk and two family members are on the roster (a figure
+    # may not exceed the people the unit has).
+    for name in ("周一", "周二"):
+        org_services.family_member_add(
+            actor=admin, person=bworld.people["mc_clerk"], name=name, relation="child"
+        )
     reports.report_submit(
         actor=admin,
         form=form,
