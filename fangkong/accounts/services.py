@@ -39,14 +39,30 @@ def user_create(
     return user
 
 
+def _tokens_revoke_all(user: User) -> int:
+    """Stop every live API token of `user`; returns how many were live."""
+    return (
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+        .order_by()
+        .update(revoked_at=clock.now())
+    )
+
+
 @transaction.atomic
-def user_set_password(*, actor, user: User, password: str) -> User:
-    """The user changes their own password (already validated by the form)."""
+def user_set_password(*, actor, user: User, password: str) -> int:
+    """The user changes their own password (already validated by the form).
+
+    A changed password means the old one may be known to someone else, and a token created with
+    it would outlive the change: every live token of the user stops too. Returns how many did.
+    """
     user.set_password(password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
-    audit_record(actor=actor, action="user.password_change", obj=user)
-    return user
+    revoked = _tokens_revoke_all(user)
+    audit_record(
+        actor=actor, action="user.password_change", obj=user, new={"tokens_revoked": revoked}
+    )
+    return revoked
 
 
 @transaction.atomic
@@ -57,9 +73,7 @@ def user_reset_password(*, actor, user: User) -> str:
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
     # A reset means the account may be in the wrong hands: its scripts' tokens stop too.
-    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=clock.now()
-    )
+    revoked = _tokens_revoke_all(user)
     audit_record(
         actor=actor, action="user.password_reset", obj=user, new={"tokens_revoked": revoked}
     )

@@ -10,10 +10,16 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts import selectors, services
 from fangkong.accounts.forms import TokenCreateForm
+
+MSG_PASSWORD_CHANGED = N_("密码已修改。")
+MSG_TOKENS_REVOKED = N_(
+    "您的 {n} 个 API 令牌已随密码修改一并吊销；脚本需要时请在“个人设置”中创建新令牌。"
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -28,11 +34,13 @@ logout_view = auth_views.LogoutView.as_view()
 def password_change(request):
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.user_set_password(
+        revoked = services.user_set_password(
             actor=request.user, user=request.user, password=form.cleaned_data["new_password1"]
         )
-        update_session_auth_hash(request, user)
-        messages.success(request, _("密码已修改。"))
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _(MSG_PASSWORD_CHANGED))
+        if revoked:
+            messages.warning(request, _(MSG_TOKENS_REVOKED).format(n=revoked))
         return redirect("home")
     return render(request, "accounts/password_change.html", {"form": form})
 
