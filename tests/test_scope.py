@@ -18,6 +18,8 @@ from tests.world import World
 EXEMPT = {
     "accounts:login": "public sign-in form",
     "accounts:logout": "ends the caller's own session",
+    "accounts:unlock": "public: sends a sign-in code to the typed account's own mobile (tests/test_signin.py)",
+    "accounts:activate": "public: first sign-in with an activation code (tests/test_activation.py)",
     "set_language": "stores the caller's own language choice",
     "api:openapi-json": "schema of the API, no data",
     "api:openapi-view": "interactive API docs, no data",

@@ -2,11 +2,16 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
-from fangkong.accounts.models import ApiToken, RoleAssignment, User
+from fangkong.accounts.models import AccessCode, ApiToken, RoleAssignment, User
+from fangkong.accounts.selectors import can_sign_in
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock
 from fangkong.lib.db import one_or_none
@@ -139,9 +144,152 @@ def token_authenticate(raw: str) -> User | None:
             key_hash=token_hash(raw), revoked_at__isnull=True
         )
     )
-    if token is None or not token.user.is_active or token.user.must_change_password:
+    if token is None or token.user.must_change_password:
+        return None
+    if not can_sign_in(token.user):  # inactive, or their left date has come
         return None
     now = clock.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 3600:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# --- One-time codes: unlocking sign-in. ---
+
+UNLOCK_SMS = N_(
+    "您的防控系统登录验证码为 {code}，{minutes} 分钟内有效，仅限申请验证码的浏览器使用。"
+    "如非本人操作，请忽略并告知本单位联络员。"
+)
+
+
+def access_code_use(*, code: AccessCode) -> bool:
+    """Spend a code; False when another request spent it first (single use under a race)."""
+    return bool(
+        AccessCode.objects.filter(pk=code.pk, used_at__isnull=True)
+        .order_by()
+        .update(used_at=clock.now())
+    )
+
+
+def unlock_code_send(*, username: str, address: str | None, nonce: str) -> bool:
+    """Send a sign-in code to the mobile (or e-mail) on record for `username`, usable only by the
+    browser holding `nonce`. Returns whether one was sent; callers answer alike either way, so
+    the page tells nobody which usernames exist or have a mobile number.
+
+    At most one code per account per SIGNIN_UNLOCK_INTERVAL_SECONDS and
+    SIGNIN_UNLOCK_PER_ADDRESS_HOUR per address per hour: enough for the real user to always get
+    one within a minute, too few to flood a phone.
+    """
+    from fangkong.accounts import codes, throttle
+    from fangkong.accounts.models import ThrottleEvent
+    from fangkong.notify.services import message_enqueue
+
+    now = clock.now()
+    name = throttle.normalise(username)
+    recent_account = ThrottleEvent.objects.filter(
+        kind=throttle.CODE_SENT,
+        username=name,
+        at__gt=now - timedelta(seconds=settings.SIGNIN_UNLOCK_INTERVAL_SECONDS),
+    ).exists()
+    recent_address = (
+        address is not None
+        and ThrottleEvent.objects.filter(
+            kind=throttle.CODE_SENT, address=address, at__gt=now - timedelta(hours=1)
+        ).count()
+        >= settings.SIGNIN_UNLOCK_PER_ADDRESS_HOUR
+    )
+    if recent_account or recent_address:
+        return False
+    with transaction.atomic():
+        ThrottleEvent.objects.create(
+            at=now, kind=throttle.CODE_SENT, username=name, address=address
+        )
+        user = one_or_none(User.objects.select_related("person").filter(username=username))
+        if user is None or not can_sign_in(user):
+            return False
+        person = getattr(user, "person", None)
+        mobile = person.mobile if person is not None else ""
+        channel = AccessCode.Channel.SMS if mobile else AccessCode.Channel.EMAIL
+        if not mobile and not user.email:
+            return False
+        raw = codes.new_unlock_code()
+        minutes = settings.SIGNIN_UNLOCK_MINUTES
+        code = AccessCode.objects.create(
+            user=user,
+            purpose=AccessCode.Purpose.UNLOCK,
+            channel=channel,
+            code_hash=codes.code_hash(raw),
+            binding=codes.binding_hash(nonce),
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+        message_enqueue(
+            key=f"account.unlock.{code.pk}",
+            kind="account.unlock",
+            channel=channel,
+            user=user,
+            address=mobile or user.email,
+            subject=_("防控系统登录验证码"),
+            body=_(UNLOCK_SMS).format(code=raw, minutes=minutes),
+        )
+        # The event names the channel, never the code.
+        audit_record(actor=None, action="user.unlock_code", obj=user, new={"channel": channel})
+    return True
+
+
+# --- One-time codes: activating an account. ---
+
+ERR_ACTIVATION_INVALID = N_(
+    "用户名或激活码不正确，请对照凭条或短信核对（激活码不区分大小写，短横线可不填）。"
+)
+ERR_ACTIVATION_USED = N_(
+    "该激活码已经用过。如果是您本人设置的密码，请直接登录；否则请联系本单位联络员重新生成激活码。"
+)
+ERR_ACTIVATION_EXPIRED = N_("该激活码已过期，请联系本单位联络员重新生成激活码。")
+ERR_ACTIVATION_REPLACED = N_("该激活码已被新的激活码取代，请使用最新的凭条或短信。")
+ERR_ACTIVATION_DONE = N_("该账号已经激活，请直接登录；忘记密码请联系本单位系统管理员。")
+
+
+def activation_code_check(*, user: User | None, typed: str) -> tuple[AccessCode | None, str]:
+    """The live activation code `typed` for `user`, or (None, the reason as an ERR_ constant)."""
+    from fangkong.accounts import codes
+
+    if user is None or not typed:
+        return None, ERR_ACTIVATION_INVALID
+    code = one_or_none(
+        AccessCode.objects.filter(
+            code_hash=codes.code_hash(typed), purpose=AccessCode.Purpose.ACTIVATE
+        )
+    )
+    if code is None or code.user_id != user.pk:
+        return None, ERR_ACTIVATION_INVALID
+    if code.used_at is not None:
+        return None, ERR_ACTIVATION_USED
+    if user.has_usable_password():
+        return None, ERR_ACTIVATION_DONE
+    if code.revoked_at is not None:
+        return None, ERR_ACTIVATION_REPLACED
+    if code.expires_at <= clock.now():
+        return None, ERR_ACTIVATION_EXPIRED
+    return code, ""
+
+
+@transaction.atomic
+def account_activate(*, code: AccessCode, password: str) -> User | None:
+    """Spend the activation code and set the person's own password (already validated).
+
+    None when another request spent the code first. The audit event names the channel the code
+    came by, never the code.
+    """
+    if not access_code_use(code=code):
+        return None
+    user = User.objects.select_for_update().get(pk=code.user_id)
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    # Any other code of theirs (a reprinted slip, a second SMS) is now worthless.
+    AccessCode.objects.filter(
+        user=user, purpose=AccessCode.Purpose.ACTIVATE, used_at__isnull=True
+    ).order_by().update(revoked_at=clock.now())
+    audit_record(actor=user, action="user.activate", obj=user, new={"channel": code.channel})
+    return user

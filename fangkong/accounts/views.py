@@ -1,7 +1,10 @@
 """Account pages: sign-in, password, personal API tokens, and user administration."""
 
+import secrets
+
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import login, password_validation, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
@@ -13,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 
-from fangkong.accounts import selectors, services
-from fangkong.accounts.forms import TokenCreateForm
+from fangkong.accounts import selectors, services, throttle
+from fangkong.accounts.forms import ActivateForm, SignInForm, TokenCreateForm
+from fangkong.lib.request_context import ip_from_request
 
 MSG_PASSWORD_CHANGED = N_("密码已修改。")
 MSG_TOKENS_REVOKED = N_(
@@ -22,9 +26,76 @@ MSG_TOKENS_REVOKED = N_(
 )
 
 
+MSG_UNLOCK_SENT = N_(
+    "如果该账号登记了手机号码（或邮箱），验证码已发出，约 1 分钟内送达，{minutes} 分钟内有效。"
+    "请在下方填写密码和验证码后登录。"
+)
+MSG_UNLOCK_NEEDS_USERNAME = N_("请先填写用户名，再获取短信验证码。")
+
+
 class LoginView(auth_views.LoginView):
+    """Sign-in; a trusted-browser cookie on success, the lock-out reason and SMS code on refusal."""
+
     template_name = "accounts/login.html"
+    form_class = SignInForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        throttle.set_device_cookie(response, form.get_user())
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if isinstance(form.refusal, throttle.Refusal):
+            response.status_code = 429
+        elif form.refusal is not None:
+            response.status_code = 403
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        context["show_unlock"] = isinstance(getattr(form, "refusal", None), throttle.Refusal) or (
+            self.request.method == "POST" and bool(self.request.POST.get("unlock_code"))
+        )
+        return context
+
+
+@require_POST
+def unlock(request):
+    """Send a sign-in code by SMS to the account typed in the sign-in (or activation) form, whose
+    获取短信验证码 button posts the form here; the same page comes back with the code field. The
+    answer is the same whether or not the account exists or has a mobile number."""
+    username = request.POST.get("username", "").strip()[:150]
+    nonce = request.COOKIES.get(throttle.UNLOCK_COOKIE) or secrets.token_urlsafe(24)
+    if username:
+        services.unlock_code_send(username=username, address=ip_from_request(request), nonce=nonce)
+        messages.info(request, _(MSG_UNLOCK_SENT).format(minutes=settings.SIGNIN_UNLOCK_MINUTES))
+    else:
+        messages.error(request, _(MSG_UNLOCK_NEEDS_USERNAME))
+    if request.GET.get("page") == "activate":
+        form = ActivateForm(request, initial={"username": username})
+        context = {
+            "form": form,
+            "password_help": password_validation.password_validators_help_texts(),
+            "unlock_page": "activate",
+        }
+        template = "accounts/activate.html"
+    else:
+        form = SignInForm(request, initial={"username": username})
+        context = {"form": form, "next": request.POST.get("next", "")}
+        template = "accounts/login.html"
+    response = render(request, template, context | {"show_unlock": True})
+    response.set_cookie(
+        throttle.UNLOCK_COOKIE,
+        nonce,
+        max_age=86400,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
 
 
 logout_view = auth_views.LogoutView.as_view()
@@ -93,4 +164,40 @@ def user_reset_password(request, user_id: int):
     temporary = services.user_reset_password(actor=request.user, user=target)
     return render(
         request, "accounts/password_reset_done.html", {"target": target, "temporary": temporary}
+    )
+
+
+MSG_ACTIVATED = N_("账号已激活，欢迎使用防控系统。以后请用用户名和刚设置的密码登录。")
+
+
+def activate(request):
+    """A new account's first visit: username + activation code, then the person's own password.
+    Public; the code is never put in a URL (it would land in access logs and browser history)."""
+    form = ActivateForm(
+        request, request.POST or None, initial={"username": request.GET.get("u", "")[:150]}
+    )
+    if request.method == "POST" and form.is_valid() and form.code is not None:
+        user = services.account_activate(
+            code=form.code, password=form.cleaned_data["new_password1"]
+        )
+        if user is None:
+            form.add_error(None, _(services.ERR_ACTIVATION_USED))
+        else:
+            login(request, user, backend="fangkong.accounts.backends.SignInBackend")
+            throttle.record_sign_in(request, user.username, throttle.Gate())
+            messages.success(request, _(MSG_ACTIVATED))
+            response = redirect("home")
+            throttle.set_device_cookie(response, user)
+            return response
+    refused = isinstance(form.refusal, throttle.Refusal)
+    return render(
+        request,
+        "accounts/activate.html",
+        {
+            "form": form,
+            "show_unlock": refused or bool(request.POST.get("unlock_code")),
+            "password_help": password_validation.password_validators_help_texts(),
+            "unlock_page": "activate",
+        },
+        status=429 if refused else 200,
     )
