@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
 ERR_PASSWORDS_DIFFER = N_("两次输入的密码不一致，请重新输入。")
+# The same text as services.ERR_ROLE_GRANTEE_OUTSIDE (a person not offered in the form).
+ERR_GRANTEE = N_("只能把本单位的角色授予本单位或下级单位的在职人员。")
 
 
 class TokenCreateForm(forms.Form):
@@ -116,3 +118,36 @@ class ActivateForm(forms.Form):
             services.access_code_use(code=checked.unlock)
         self.code = code
         return data
+
+
+class AccountBatchForm(forms.Form):
+    """Open accounts for everyone in post in a unit's subtree who has none."""
+
+    delivery = forms.ChoiceField(
+        label=_("激活码发放方式"),
+        choices=[
+            ("sms", _("短信发送激活码（没有手机号码的人员打印凭条）")),
+            ("slip", _("全部打印凭条，由联络员分发")),
+        ],
+        initial="sms",
+        widget=forms.RadioSelect,
+    )
+
+
+class RoleGrantForm(forms.Form):
+    """Grant one of the roles the acting user may grant at a unit to someone there."""
+
+    role = forms.ChoiceField(label=_("角色"))
+    person = forms.ModelChoiceField(
+        label=_("人员"),
+        queryset=None,
+        error_messages={"invalid_choice": _(ERR_GRANTEE)},
+    )
+
+    def __init__(self, *args, grantable: list[tuple[str, str]], candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = grantable
+        self.fields["person"].queryset = candidates
+        self.fields["person"].label_from_instance = lambda p: (
+            f"{p.name}（{p.unit.name}）" + ("" if p.user_id else _("，尚无账号"))
+        )
