@@ -53,6 +53,13 @@ def waiting_for_slips(unit: OrgUnit) -> QuerySet[Person]:
     )
 
 
+def _unit_label(unit: OrgUnit) -> str:
+    """A division's name alone (综合科) is ambiguous on a slip: prefix its bureau."""
+    if unit.level.code == "division" and unit.parent_id:
+        return f"{unit.parent.name} {unit.name}"
+    return unit.name
+
+
 @transaction.atomic
 def slips_issue(*, actor, unit: OrgUnit) -> tuple[list[Slip], datetime]:
     """New slip codes for everyone in `unit`'s subtree waiting for one; older unused slips of
@@ -76,7 +83,7 @@ def slips_issue(*, actor, unit: OrgUnit) -> tuple[list[Slip], datetime]:
     slips, rows = [], []
     for p in people:
         raw = codes.new_activation_code()
-        slips.append(Slip(p.unit.name, p.name, p.user.username, raw))
+        slips.append(Slip(_unit_label(p.unit), p.name, p.user.username, raw))
         rows.append(
             (p.user_id, AccessCode.Purpose.ACTIVATE, AccessCode.Channel.SLIP,
              codes.code_hash(raw), "", now, expires, 0)
