@@ -19,11 +19,16 @@ def insert(model: type[Model], fields: list[str], rows: list[tuple]) -> int:
     columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
     moments = [i for i, f in enumerate(model_fields) if isinstance(f, DateTimeField)]
     if moments:
+        # Rows of one batch share a handful of moments: adapt each distinct one once.
+        adapted: dict = {}
         adapt = connection.ops.adapt_datetimefield_value
         rows = [list(row) for row in rows]
         for row in rows:
             for i in moments:
-                row[i] = adapt(row[i])
+                value = row[i]
+                if value not in adapted:
+                    adapted[value] = adapt(value)
+                row[i] = adapted[value]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
