@@ -767,9 +767,10 @@ def test_export_masks_personal_data_and_is_audited(world, client_for):
     assert "attachment" in r["Content-Disposition"]
     book = read_xlsx(r.content)
     assert list(book) == ["单位", "人员", "家庭成员"]
-    assert book["单位"][0] == UNIT_HEADERS and book["人员"][0] == PEOPLE_HEADERS
+    exported = [*PEOPLE_HEADERS, "工号"]
+    assert book["单位"][0] == UNIT_HEADERS and book["人员"][0] == exported
     assert {row[0] for row in book["单位"][1:]} == {"HG", "HG-HZ", "HG-HZ-ZH", "HG-MC"}
-    people = {row[0]: dict(zip(PEOPLE_HEADERS, row, strict=True)) for row in book["人员"][1:]}
+    people = {row[0]: dict(zip(exported, row, strict=True)) for row in book["人员"][1:]}
     assert set(people) == {"李红梅", "陈晓东", "刘志强", "张伟", "周杰"}  # nobody from XG
     staff = world.people["staff"]
     assert people["张伟"]["身份证号"] == staff.id_number_masked and "*" in staff.id_number_masked
