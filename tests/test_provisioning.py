@@ -351,7 +351,7 @@ def test_slips_carry_working_codes_and_a_reprint_replaces_them(world, frozen, cl
     c = client_for("city_coord")
     r = c.post("/accounts/units/HG-HZ/slips.pdf")
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
-    assert "attachment" in r["Content-Disposition"]
+    assert "attachment" in r["Content-Disposition"] and r["Cache-Control"] == "no-store"
     pdf = b"".join(r.streaming_content)
     text = pdf_text(pdf, tmp_path)
     assert "吴芳" in text and "王五" in text and "黄州区审计局" in text
@@ -405,3 +405,20 @@ def test_slips_are_refused_when_there_are_none_or_too_many(world, frozen, client
         slips.ERR_TOO_MANY_SLIPS.format(n=3, limit=2)
     ]
     assert not AccessCode.objects.exists()
+
+
+def test_a_running_batch_shows_its_progress(world, frozen, client_for):
+    batch = provisioning.account_batch_create(
+        actor=world.users["city_coord"], unit=world.units["HG"], delivery="sms"
+    )
+    AccountBatch.objects.filter(pk=batch.pk).update(status="running", total=400, done=100)
+    c = client_for("city_coord")
+    page = c.get(f"/accounts/batches/{batch.pk}/").content.decode()
+    assert f'hx-get="/accounts/batches/{batch.pk}/progress/"' in page
+    part = c.get(f"/accounts/batches/{batch.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert part.status_code == 200
+    assert '<progress max="100" value="25"' in part.content.decode()
+    assert "已处理 100 / 400 人（25%）" in part.content.decode()
+    AccountBatch.objects.filter(pk=batch.pk).update(status="done")
+    done = c.get(f"/accounts/batches/{batch.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert done.status_code == 200 and done["HX-Refresh"] == "true"

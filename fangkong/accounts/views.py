@@ -285,7 +285,9 @@ def unit_slips(request, code: str):
         return redirect("accounts:unit_accounts", code=unit.code)
     pdf = slips.slips_pdf(unit=unit, slips=issued, expires=expires)
     name = f"激活凭条-{unit.code}-{clock.today():%Y%m%d}.pdf"
-    return FileResponse(io.BytesIO(pdf), as_attachment=True, filename=name)
+    response = FileResponse(io.BytesIO(pdf), as_attachment=True, filename=name)
+    response["Cache-Control"] = "no-store"  # it holds live codes: no copy in any cache
+    return response
 
 
 # --- Roles at a unit. ---
