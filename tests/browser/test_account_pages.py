@@ -159,4 +159,10 @@ def test_a_locked_out_sign_in_offers_an_sms_code(browser, live_server, bworld):
     expect(page.locator(".messages")).to_contain_text("验证码已发出")
     expect(page.locator("#id_username")).to_have_value("staff")
     shot(page, "login-unlock-code-sent-mobile")
+    # Enter in the form signs in; it does not ask for another code.
+    page.fill("#id_password", "Test-Passw0rd!2020")
+    page.fill("#id_unlock_code", "000000")
+    with page.expect_request(lambda r: r.method == "POST") as posted:
+        page.press("#id_unlock_code", "Enter")
+    assert posted.value.url.endswith("/accounts/login/")
     ctx.close()
