@@ -218,12 +218,14 @@ def test_the_admin_login_is_under_the_same_rules(world, frozen):
     assert r.status_code == 200 and not r.wsgi_request.user.is_authenticated
 
 
-def test_old_failures_are_purged(world, frozen):
+def test_old_failures_and_codes_are_purged(world, frozen, http_receiver):
     attack("staff", 3)
+    browser().post("/accounts/unlock/", {"username": "staff"})
     frozen.advance(timedelta(days=3))
     attack("staff", 1)
-    assert throttle.purge() == 3
+    assert throttle.purge() == 4  # three failures and the code request
     assert ThrottleEvent.objects.count() == 1
+    assert not AccessCode.objects.exists()
 
 
 # --- People who left. ---

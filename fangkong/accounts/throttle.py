@@ -281,7 +281,8 @@ def record_sign_in(request, username: str, checked: Gate) -> None:
 
 
 def purge(*, older_than_days: int = 2) -> int:
-    """Forget failures no rule looks at any more."""
+    """Forget failures no rule looks at any more, and sign-in codes long expired."""
     cutoff = clock.now() - timedelta(days=older_than_days)
     deleted, _ = ThrottleEvent.objects.filter(at__lt=cutoff).delete()
+    AccessCode.objects.filter(purpose=AccessCode.Purpose.UNLOCK, expires_at__lt=cutoff).delete()
     return deleted
