@@ -1,7 +1,6 @@
 """Fangkong settings: one file, driven by the environment (SQLite by default, PostgreSQL by DATABASE_URL)."""
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -28,7 +27,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",  # its own Swagger UI files (static/ninja/) for /api/v1/docs instead of a CDN
-    "axes",
     "huey.contrib.djhuey",
     "fangkong.accounts",
     "fangkong.audit",
@@ -56,7 +54,6 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "fangkong.lib.request_context.RequestContextMiddleware",
     "fangkong.accounts.middleware.ForcePasswordChangeMiddleware",
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fangkong.urls"
@@ -112,14 +109,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# Passwords are checked by one backend that also applies the lock-out rules and refuses people
+# whose left date has passed (accounts/backends.py); it replaces Django's ModelBackend.
+AUTHENTICATION_BACKENDS = ["fangkong.accounts.backends.SignInBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "fangkong.accounts.validators.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -130,13 +126,28 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lock an account+address out after repeated failures (django-axes).
-AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_VERBOSE = False
+# Sign-in lock-out (accounts/throttle.py; the policy and why are in the README).
+SIGNIN_WINDOW_MINUTES = envint("SIGNIN_WINDOW_MINUTES", 15)
+SIGNIN_ADDRESS_LIMIT = envint("SIGNIN_ADDRESS_LIMIT", 30)  # failures per address per window
+SIGNIN_ACCOUNT_FREE = envint("SIGNIN_ACCOUNT_FREE", 5)  # failures per account before delays
+SIGNIN_MAX_DELAY_MINUTES = envint("SIGNIN_MAX_DELAY_MINUTES", 15)
+SIGNIN_DEVICE_LIMIT = envint("SIGNIN_DEVICE_LIMIT", 5)  # failures per trusted browser per window
+SIGNIN_DEVICE_DAYS = envint("SIGNIN_DEVICE_DAYS", 180)
+SIGNIN_UNLOCK_MINUTES = envint("SIGNIN_UNLOCK_MINUTES", 10)  # an SMS unlock code lives this long
+SIGNIN_UNLOCK_TRIES = envint("SIGNIN_UNLOCK_TRIES", 5)
+SIGNIN_UNLOCK_INTERVAL_SECONDS = envint("SIGNIN_UNLOCK_INTERVAL_SECONDS", 60)  # per account
+SIGNIN_UNLOCK_PER_ADDRESS_HOUR = envint("SIGNIN_UNLOCK_PER_ADDRESS_HOUR", 10)
+
+# Accounts from the roster (accounts/provisioning.py).
+ACCOUNT_USERNAME_RULE = envstr("ACCOUNT_USERNAME_RULE", "mobile")  # or "staff_number"
+ACCOUNT_ACTIVATION_DAYS = envint("ACCOUNT_ACTIVATION_DAYS", 14)
+# Key of the HMAC that stores one-time codes; derived from SECRET_KEY when empty.
+ACCOUNT_CODE_KEY = envstr("ACCOUNT_CODE_KEY", "")
+# Subtrees with at most this many people get their accounts at once; larger ones in the worker.
+ACCOUNT_BATCH_INLINE = envint("ACCOUNT_BATCH_INLINE", 300)
+ACCOUNT_SLIPS_MAX = envint("ACCOUNT_SLIPS_MAX", 2000)  # slips in one PDF
+# The address people type to sign in, printed on slips and sent in SMS.
+FANGKONG_SITE_URL = envstr("FANGKONG_SITE_URL", "http://127.0.0.1:8000")
 
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

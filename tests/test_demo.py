@@ -134,3 +134,26 @@ def test_demo_today_adds_one_morning_once(loaded):
     call_command("demo_today", stdout=out)
     assert "未做修改" in out.getvalue()
     assert (CheckIn.objects.count(), CurrentReport.objects.count()) == (checkins, reports)
+
+
+def test_every_staff_member_can_sign_in_with_their_mobile_number(loaded):
+    assert not Person.objects.filter(user__isnull=True).exists()
+    named = [a.username for a in demo.ACCOUNTS]
+    person = Person.objects.exclude(user__username__in=named).order_by("pk")[123]
+    assert person.user.username == person.mobile
+    response = Client().post(
+        "/accounts/login/", {"username": person.mobile, "password": demo.PASSWORD}, follow=True
+    )
+    assert response.context["user"].username == person.mobile
+    assert "manage.py demo_accounts" in loaded
+
+
+def test_demo_accounts_lists_a_units_usernames(loaded):
+    out = StringIO()
+    call_command("demo_accounts", "HG-HZ", stdout=out)
+    text = out.getvalue()
+    liaison = Person.objects.get(user__username="hz_liaison")
+    assert "hz_liaison" in text and "联络员" in text and demo.PASSWORD in text
+    clerk = Person.objects.filter(unit__code="HG-HZ-ZH").exclude(user__username="hz_duty").first()
+    assert clerk.mobile in text and clerk.name in text
+    assert liaison.name in text

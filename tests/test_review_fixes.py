@@ -25,7 +25,9 @@ def test_staff_who_left_lose_the_roles_their_unit_names_them_for(world, client_f
         actor=world.users["admin"], person=world.people["county_liaison"], left_on=date(2020, 2, 1)
     )
     c = client_for("county_liaison")
-    assert c.post(f"/org/people/{world.people['staff'].pk}/reveal/mobile/").status_code == 404
+    # A leaver's open session ends on their next request (accounts/backends.py), roles and all.
+    r = c.post(f"/org/people/{world.people['staff'].pk}/reveal/mobile/")
+    assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
     assert not selectors.can(
         world.users["county_liaison"], selectors.CAP_REPORT, world.units["HG-HZ"]
     )

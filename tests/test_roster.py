@@ -459,7 +459,7 @@ def test_template_download_and_upload(world, client_for):
     book = read_xlsx(r.content)
     assert list(book) == ["单位", "人员", "家庭成员", "说明"]
     assert book["单位"][0] == UNIT_HEADERS
-    assert book["人员"][0] == PEOPLE_HEADERS
+    assert book["人员"][0] == [*PEOPLE_HEADERS, "工号"]  # 工号 is optional in uploads
     assert book["家庭成员"][0][:1] == ["职工身份证号"]
     up = uploaded(c, "模板.xlsx", r.content)
     assert up.status == RosterUpload.Status.PREVIEWED, problems(up)
@@ -769,9 +769,10 @@ def test_export_masks_personal_data_and_is_audited(world, client_for):
     assert "attachment" in r["Content-Disposition"]
     book = read_xlsx(r.content)
     assert list(book) == ["单位", "人员", "家庭成员"]
-    assert book["单位"][0] == UNIT_HEADERS and book["人员"][0] == PEOPLE_HEADERS
+    exported = [*PEOPLE_HEADERS, "工号"]
+    assert book["单位"][0] == UNIT_HEADERS and book["人员"][0] == exported
     assert {row[0] for row in book["单位"][1:]} == {"HG", "HG-HZ", "HG-HZ-ZH", "HG-MC"}
-    people = {row[0]: dict(zip(PEOPLE_HEADERS, row, strict=True)) for row in book["人员"][1:]}
+    people = {row[0]: dict(zip(exported, row, strict=True)) for row in book["人员"][1:]}
     assert set(people) == {"李红梅", "陈晓东", "刘志强", "张伟", "周杰"}  # nobody from XG
     staff = world.people["staff"]
     assert people["张伟"]["身份证号"] == staff.id_number_masked and "*" in staff.id_number_masked
@@ -1098,3 +1099,28 @@ def test_previews_and_refused_uploads_are_audited(world, client_for, settings):
     recorded = " ".join(f"{e.new} {e.detail} {e.object_repr}" for e in rows)
     for secret in (number, number[:17], "13900000720", "赵云", "马超", "黄忠"):
         assert secret not in recorded
+
+
+def test_staff_numbers_are_imported_unique_and_exported(world, client_for):
+    from fangkong.org.roster import ERR_STAFF_NUMBER_DUPLICATE_IN_FILE, ERR_STAFF_NUMBER_TAKEN
+
+    headers = [*PEOPLE_HEADERS[:6], "工号"]
+    world.people["staff"].staff_number = "HZ0001"
+    world.people["staff"].save(update_fields=["staff_number"])
+    c = client_for("city_coord")
+    twice = csv_bytes(
+        [headers, ["甲", "HG-HZ", "", "", "", new_id(981), "HZ0009"],
+         ["乙", "HG-HZ", "", "", "", new_id(982), "HZ0009"],
+         ["丙", "HG-HZ", "", "", "", new_id(983), "HZ0001"]]
+    )  # fmt: skip
+    up = uploaded(c, "p.csv", twice)
+    assert sorted(problems(up)) == [
+        ("人员", 3, "工号", ERR_STAFF_NUMBER_DUPLICATE_IN_FILE),
+        ("人员", 4, "工号", ERR_STAFF_NUMBER_TAKEN),
+    ]
+    good = csv_bytes([headers, ["甲", "HG-HZ", "", "", "", new_id(981), "HZ0009"]])
+    confirm(c, uploaded(c, "p.csv", good))
+    assert Person.objects.get(name="甲").staff_number == "HZ0009"
+    book = read_xlsx(c.get("/org/roster/export/?unit=HG-HZ").content)
+    column = book["人员"][0].index("工号")
+    assert "HZ0009" in [row[column] for row in book["人员"][1:]]

@@ -18,6 +18,8 @@ from tests.world import World
 EXEMPT = {
     "accounts:login": "public sign-in form",
     "accounts:logout": "ends the caller's own session",
+    "accounts:unlock": "public: sends a sign-in code to the typed account's own mobile (tests/test_signin.py)",
+    "accounts:activate": "public: first sign-in with an activation code (tests/test_activation.py)",
     "set_language": "stores the caller's own language choice",
     "api:openapi-json": "schema of the API, no data",
     "api:openapi-view": "interactive API docs, no data",
@@ -93,6 +95,122 @@ PAGE_CASES = [
         )
         for p in ["prov_coord", "city_coord", "county_liaison", "staff", "outsider"]
     ],
+    # Accounts of a unit's roster: coordinators of the subtree and administrators.
+    *[
+        Case("accounts:unit_accounts", p, u("accounts:unit_accounts", unit_code(unit)), status)
+        for p, unit, status in [
+            ("city_coord", "HG-HZ", 200),
+            ("prov_coord", "XG-XN", 200),
+            ("admin", "HG-ZHB", 200),
+            ("city_coord", "XG-XN", 404),
+            ("city_coord", "HB", 404),
+            ("outsider", "HG-HZ", 404),
+            ("county_liaison", "HG-HZ", 404),
+            ("leader", "HG-HZ", 404),
+            ("staff", "HG-HZ-ZH", 404),
+        ]
+    ],
+    Case(
+        "accounts:unit_accounts",
+        "outsider",
+        u("accounts:unit_accounts", unit_code("HG-HZ")),
+        404,
+        "post",
+        data={"delivery": "sms"},
+    ),
+    Case(
+        "accounts:unit_accounts",
+        "city_coord",
+        u("accounts:unit_accounts", unit_code("HG-MC")),
+        302,
+        "post",
+        data={"delivery": "slip"},
+    ),
+    *[
+        Case("accounts:unit_slips", p, u("accounts:unit_slips", unit_code(unit)), status, "post")
+        for p, unit, status in [
+            ("city_coord", "HG-HZ", 302),  # nothing to print: back to the page with a message
+            ("outsider", "HG-HZ", 404),
+            ("county_liaison", "HG-HZ", 404),
+            ("staff", "HG-HZ-ZH", 404),
+        ]
+    ],
+    *[
+        Case("accounts:batch", p, lambda w: reverse("accounts:batch", args=[w.batch.pk]), status)
+        for p, status in [
+            ("city_coord", 200),
+            ("prov_coord", 200),
+            ("admin", 200),
+            ("outsider", 404),
+            ("county_liaison", 404),
+            ("staff", 404),
+        ]
+    ],
+    *[
+        Case(
+            "accounts:batch_progress",
+            p,
+            lambda w: reverse("accounts:batch_progress", args=[w.batch.pk]),
+            status,
+        )
+        for p, status in [("city_coord", 302), ("outsider", 404), ("staff", 404)]
+    ],
+    # Roles at a unit: coordinators of the subtree (and administrators) grant most roles, the
+    # unit's own liaison names a deputy; nobody else sees the page.
+    *[
+        Case("accounts:unit_roles", p, u("accounts:unit_roles", unit_code(unit)), status)
+        for p, unit, status in [
+            ("city_coord", "HG-HZ", 200),
+            ("city_coord", "HG", 200),
+            ("admin", "HB", 200),
+            ("county_liaison", "HG-HZ", 200),
+            ("county_liaison", "HG-HZ-ZH", 404),
+            ("city_coord", "HB", 404),
+            ("city_coord", "XG-XN", 404),
+            ("outsider", "HG-HZ", 404),
+            ("leader", "HG-HZ", 404),
+            ("staff", "HG-HZ-ZH", 404),
+        ]
+    ],
+    *[
+        Case(
+            "accounts:unit_roles",
+            p,
+            u("accounts:unit_roles", unit_code("HG-HZ")),
+            status,
+            "post",
+            data=data,
+        )
+        for p, status, data in [
+            ("outsider", 404, {"role": "liaison", "person": "0"}),
+            ("county_liaison", 404, {"role": "duty_officer", "person": "0"}),
+            ("city_coord", 200, {"role": "liaison", "person": "0"}),  # form error, no change
+        ]
+    ],
+    *[
+        Case(
+            "accounts:unit_role_revoke",
+            p,
+            u("accounts:unit_role_revoke", unit_code("HG-HZ")),
+            status,
+            "post",
+            data={"role": "leader", "holder": str(holder)},
+        )
+        for p, status, holder in [
+            ("outsider", 404, 0),
+            ("county_liaison", 404, 0),
+            ("staff", 404, 0),
+            ("city_coord", 404, 0),  # no such holder
+        ]
+    ],
+    Case(
+        "accounts:unit_role_revoke",
+        "city_coord",
+        u("accounts:unit_role_revoke", unit_code("HG-HZ")),
+        302,
+        "post",
+        data={"role": "liaison", "holder": "LIAISON"},
+    ),
     Case("org:tree", "city_coord", u("org:tree"), 302),
     Case("org:tree", "admin", u("org:tree"), 200),
     Case("org:tree", "staff", u("org:tree"), 200, absent=("孝感",)),
@@ -732,6 +850,17 @@ def scoped_world(world, client_for):
             sha256="0" * 64,
         )
     }
+    from fangkong.accounts.models import AccountBatch
+    from fangkong.lib import clock as server_clock
+
+    world.batch = AccountBatch.objects.create(
+        unit=world.units["HG-HZ"],
+        created_by=world.users["city_coord"],
+        delivery="sms",
+        username_rule="mobile",
+        status="done",
+        created_at=server_clock.now(),
+    )
     world.checkins, world.cases = {}, {}
     from decimal import Decimal
 
@@ -824,7 +953,10 @@ def _request(client, case: Case, world):
                 "subjects": [{"temperature": 36.5, "work_mode": "on_site"}],
             }
         return client.post(path, data, content_type="application/json")
-    return client.post(path, case.data or {})
+    data = dict(case.data or {})
+    if data.get("holder") == "LIAISON":
+        data["holder"] = str(world.people["county_liaison"].pk)
+    return client.post(path, data)
 
 
 @pytest.mark.parametrize("case", PAGE_CASES, ids=lambda c: f"{c.name}-{c.persona}-{c.status}")

@@ -1,10 +1,54 @@
 """Reads of accounts, narrowed to the acting user."""
 
-from django.db.models import QuerySet
-from django.http import Http404
+from dataclasses import dataclass
+from datetime import date
 
-from fangkong.accounts.models import ApiToken, User
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+
+from fangkong.accounts.models import AccessCode, AccountBatch, ApiToken, User
+from fangkong.lib import clock
+from fangkong.lib.db import one_or_none
+from fangkong.org import selectors as org
+from fangkong.org.models import OrgUnit, Person
 from fangkong.org.selectors import CAP_USERS_MANAGE, has_global
+
+ERR_LEFT = N_(
+    "您已于 {day} 离职，账号自当日起停用。如已复职，请联系本单位联络员在名册中更新离职日期。"
+)
+ERR_INACTIVE = N_("该账号已停用，请联系本单位系统管理员。")
+
+
+def left_on(user) -> date | None:
+    """The day the user's person left, when that day has come (server clock), else None."""
+    person = getattr(user, "person", None)
+    if person is None or person.left_on is None or person.left_on > clock.today():
+        return None
+    return person.left_on
+
+
+def can_sign_in(user) -> bool:
+    """Active, and not a person whose left date has come. Reinstating (clearing or moving the
+    left date) gives access back: nothing else was changed when they left."""
+    return bool(getattr(user, "is_active", False)) and left_on(user) is None
+
+
+@dataclass(frozen=True)
+class NoSignIn:
+    """Why a user with the right password still may not sign in."""
+
+    code: str
+    message: str
+
+
+def why_no_sign_in(user) -> NoSignIn:
+    day = left_on(user)
+    if day is not None:
+        return NoSignIn("left", _(ERR_LEFT).format(day=day.isoformat()))
+    return NoSignIn("inactive", _(ERR_INACTIVE))
 
 
 def tokens_for(user) -> QuerySet[ApiToken]:
@@ -34,3 +78,131 @@ def get_user_for(user, user_id: int) -> User:
     if target is None:
         raise Http404("no such user")
     return target
+
+
+# --- Accounts from the roster: a unit's accounts and the batches that made them. ---
+
+
+def get_unit_for_accounts(user, code: str) -> OrgUnit:
+    """A unit whose accounts the user manages (coordinators of its subtree, administrators)."""
+    return org.get_unit_for(user, code, org.CAP_ACCOUNTS_MANAGE)
+
+
+def account_summary(unit: OrgUnit) -> dict[str, int]:
+    """People in post in the subtree: with no account, never activated (a code on its way by
+    SMS, or waiting for a printed slip) and activated; one aggregate query."""
+    from fangkong.accounts.provisioning import active_q, live_activation_q
+
+    sms = AccessCode.objects.filter(
+        live_activation_q(), user=OuterRef("user_id"), channel=AccessCode.Channel.SMS
+    )
+    unusable = Q(user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    return (
+        Person.objects.filter(unit__in=OrgUnit.objects.subtree_of(unit).values("pk"))
+        .filter(active_q())
+        .annotate(sms=Exists(sms))
+        .aggregate(
+            people=Count("id"),
+            no_account=Count("id", filter=Q(user__isnull=True)),
+            activated=Count("id", filter=Q(user__isnull=False) & ~unusable),
+            by_sms=Count("id", filter=unusable & Q(sms=True)),
+            waiting_slip=Count("id", filter=unusable & Q(sms=False)),
+        )
+    )
+
+
+def batches_for(user) -> QuerySet[AccountBatch]:
+    """Batches of units whose accounts the user manages."""
+    q = org.scope_q(user, org.CAP_ACCOUNTS_MANAGE, prefix="unit__")
+    if not org.grants(user):
+        return AccountBatch.objects.none()
+    return AccountBatch.objects.all() if q is None else AccountBatch.objects.filter(q)
+
+
+def get_batch_for(user, batch_id: int) -> AccountBatch:
+    batch = one_or_none(batches_for(user).select_related("unit", "created_by").filter(pk=batch_id))
+    if batch is None:
+        raise Http404("no such batch")
+    return batch
+
+
+# --- Roles at a unit. ---
+
+ROLE_LABELS = {
+    "coordinator": N_("协调员"),
+    "leader": N_("第一责任人"),
+    "liaison": N_("联络员"),
+    "deputy_liaison": N_("副联络员"),
+    "duty_officer": N_("值班员"),
+    "auditor": N_("审计人员"),
+    "admin": N_("系统管理员"),
+}
+
+
+@dataclass(frozen=True)
+class Holder:
+    """One role held at a unit: `holder_id` is a person (first responsible person, liaison) or a
+    role assignment (the others), as the revoke form sends it back."""
+
+    role: str
+    holder_id: int
+    name: str
+    username: str
+    unit_name: str
+
+    @property
+    def label(self) -> str:
+        return _(ROLE_LABELS[self.role])
+
+
+def get_unit_for_roles(user, code: str) -> tuple[OrgUnit, frozenset[str]]:
+    """A unit whose roles page the user may open, with the roles they may grant there: 404 when
+    they may grant none (or cannot see the unit)."""
+    unit = org.get_unit_for(user, code)
+    grantable = org.roles_grantable(user, unit)
+    if not grantable:
+        raise Http404("no roles to manage here")
+    return unit, grantable
+
+
+def role_holders(unit: OrgUnit) -> list[Holder]:
+    """Everyone holding a role at `unit`, highest role first (three queries)."""
+    from fangkong.accounts.models import RoleAssignment
+
+    found: list[Holder] = []
+    if unit.first_responsible_id:
+        p = Person.objects.select_related("user", "unit").get(pk=unit.first_responsible_id)
+        found.append(Holder("leader", p.pk, p.name, p.user.username if p.user else "", p.unit.name))
+    for p in unit.liaisons.select_related("user", "unit").order_by("pk"):
+        found.append(
+            Holder("liaison", p.pk, p.name, p.user.username if p.user else "", p.unit.name)
+        )
+    assignments = (
+        RoleAssignment.objects.filter(unit=unit).select_related("user__person__unit").order_by("pk")
+    )
+    for ra in assignments:
+        person = getattr(ra.user, "person", None)
+        found.append(
+            Holder(
+                ra.role,
+                ra.pk,
+                person.name if person else ra.user.username,
+                ra.user.username,
+                person.unit.name if person else "",
+            )
+        )
+    order = {role: i for i, role in enumerate(org.UNIT_ROLES)}
+    return sorted(found, key=lambda h: order.get(h.role, 99))
+
+
+def role_candidates(unit: OrgUnit) -> QuerySet[Person]:
+    """People a role at `unit` may be given to, offered in the grant form: those in post in the
+    unit itself and its direct sub-units."""
+    from fangkong.accounts.provisioning import active_q
+
+    return (
+        Person.objects.filter(Q(unit=unit) | Q(unit__parent=unit))
+        .filter(active_q())
+        .select_related("unit", "user")
+        .order_by("unit__path", "rank__order", "pk")
+    )

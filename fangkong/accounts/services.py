@@ -2,11 +2,17 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
-from fangkong.accounts.models import ApiToken, RoleAssignment, User
+from fangkong.accounts.models import AccessCode, ApiToken, RoleAssignment, User
+from fangkong.accounts.selectors import can_sign_in
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock
 from fangkong.lib.db import one_or_none
@@ -39,14 +45,30 @@ def user_create(
     return user
 
 
+def _tokens_revoke_all(user: User) -> int:
+    """Stop every live API token of `user`; returns how many were live."""
+    return (
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+        .order_by()
+        .update(revoked_at=clock.now())
+    )
+
+
 @transaction.atomic
-def user_set_password(*, actor, user: User, password: str) -> User:
-    """The user changes their own password (already validated by the form)."""
+def user_set_password(*, actor, user: User, password: str) -> int:
+    """The user changes their own password (already validated by the form).
+
+    A changed password means the old one may be known to someone else, and a token created with
+    it would outlive the change: every live token of the user stops too. Returns how many did.
+    """
     user.set_password(password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
-    audit_record(actor=actor, action="user.password_change", obj=user)
-    return user
+    revoked = _tokens_revoke_all(user)
+    audit_record(
+        actor=actor, action="user.password_change", obj=user, new={"tokens_revoked": revoked}
+    )
+    return revoked
 
 
 @transaction.atomic
@@ -57,9 +79,7 @@ def user_reset_password(*, actor, user: User) -> str:
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
     # A reset means the account may be in the wrong hands: its scripts' tokens stop too.
-    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=clock.now()
-    )
+    revoked = _tokens_revoke_all(user)
     audit_record(
         actor=actor, action="user.password_reset", obj=user, new={"tokens_revoked": revoked}
     )
@@ -82,6 +102,9 @@ def role_assign(*, actor, user: User, role: str, unit=None) -> RoleAssignment:
 
 @transaction.atomic
 def role_revoke(*, actor, assignment: RoleAssignment) -> None:
+    """Take a role away. Its holder's API tokens are scoped like them, so they are narrowed at
+    once; the event counts them."""
+    live_tokens = ApiToken.objects.filter(user_id=assignment.user_id, revoked_at__isnull=True)
     audit_record(
         actor=actor,
         action="role.revoke",
@@ -91,6 +114,7 @@ def role_revoke(*, actor, assignment: RoleAssignment) -> None:
             "role": assignment.role,
             "unit": assignment.unit.code if assignment.unit_id else None,
         },
+        new={"tokens_narrowed": live_tokens.count()},
     )
     assignment.delete()
 
@@ -125,9 +149,238 @@ def token_authenticate(raw: str) -> User | None:
             key_hash=token_hash(raw), revoked_at__isnull=True
         )
     )
-    if token is None or not token.user.is_active or token.user.must_change_password:
+    if token is None or token.user.must_change_password:
+        return None
+    if not can_sign_in(token.user):  # inactive, or their left date has come
         return None
     now = clock.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 3600:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# --- One-time codes: unlocking sign-in. ---
+
+UNLOCK_SMS = N_(
+    "您的防控系统登录验证码为 {code}，{minutes} 分钟内有效，仅限申请验证码的浏览器使用。"
+    "如非本人操作，请忽略并告知本单位联络员。"
+)
+
+
+def access_code_use(*, code: AccessCode) -> bool:
+    """Spend a code; False when another request spent it first (single use under a race)."""
+    return bool(
+        AccessCode.objects.filter(pk=code.pk, used_at__isnull=True)
+        .order_by()
+        .update(used_at=clock.now())
+    )
+
+
+def unlock_code_send(*, username: str, address: str | None, nonce: str) -> bool:
+    """Send a sign-in code to the mobile (or e-mail) on record for `username`, usable only by the
+    browser holding `nonce`. Returns whether one was sent; callers answer alike either way, so
+    the page tells nobody which usernames exist or have a mobile number.
+
+    At most one code per account per SIGNIN_UNLOCK_INTERVAL_SECONDS and
+    SIGNIN_UNLOCK_PER_ADDRESS_HOUR per address per hour: enough for the real user to always get
+    one within a minute, too few to flood a phone.
+    """
+    from fangkong.accounts import codes, throttle
+    from fangkong.accounts.models import ThrottleEvent
+    from fangkong.notify.services import message_enqueue
+
+    now = clock.now()
+    name = throttle.normalise(username)
+    recent_account = ThrottleEvent.objects.filter(
+        kind=throttle.CODE_SENT,
+        username=name,
+        at__gt=now - timedelta(seconds=settings.SIGNIN_UNLOCK_INTERVAL_SECONDS),
+    ).exists()
+    recent_address = (
+        address is not None
+        and ThrottleEvent.objects.filter(
+            kind=throttle.CODE_SENT, address=address, at__gt=now - timedelta(hours=1)
+        ).count()
+        >= settings.SIGNIN_UNLOCK_PER_ADDRESS_HOUR
+    )
+    if recent_account or recent_address:
+        return False
+    with transaction.atomic():
+        ThrottleEvent.objects.create(
+            at=now, kind=throttle.CODE_SENT, username=name, address=address
+        )
+        user = one_or_none(User.objects.select_related("person").filter(username=username))
+        if user is None or not can_sign_in(user):
+            return False
+        person = getattr(user, "person", None)
+        mobile = person.mobile if person is not None else ""
+        channel = AccessCode.Channel.SMS if mobile else AccessCode.Channel.EMAIL
+        if not mobile and not user.email:
+            return False
+        raw = codes.new_unlock_code()
+        minutes = settings.SIGNIN_UNLOCK_MINUTES
+        code = AccessCode.objects.create(
+            user=user,
+            purpose=AccessCode.Purpose.UNLOCK,
+            channel=channel,
+            code_hash=codes.code_hash(raw),
+            binding=codes.binding_hash(nonce),
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+        message_enqueue(
+            key=f"account.unlock.{code.pk}",
+            kind="account.unlock",
+            channel=channel,
+            user=user,
+            address=mobile or user.email,
+            subject=_("防控系统登录验证码"),
+            body=_(UNLOCK_SMS).format(code=raw, minutes=minutes),
+        )
+        # The event names the channel, never the code.
+        audit_record(actor=None, action="user.unlock_code", obj=user, new={"channel": channel})
+    return True
+
+
+# --- One-time codes: activating an account. ---
+
+ERR_ACTIVATION_INVALID = N_(
+    "用户名或激活码不正确，请对照凭条或短信核对（激活码不区分大小写，短横线可不填）。"
+)
+ERR_ACTIVATION_USED = N_(
+    "该激活码已经用过。如果是您本人设置的密码，请直接登录；否则请联系本单位联络员重新生成激活码。"
+)
+ERR_ACTIVATION_EXPIRED = N_("该激活码已过期，请联系本单位联络员重新生成激活码。")
+ERR_ACTIVATION_REPLACED = N_("该激活码已被新的激活码取代，请使用最新的凭条或短信。")
+ERR_ACTIVATION_DONE = N_("该账号已经激活，请直接登录；忘记密码请联系本单位系统管理员。")
+
+
+def activation_code_check(*, user: User | None, typed: str) -> tuple[AccessCode | None, str]:
+    """The live activation code `typed` for `user`, or (None, the reason as an ERR_ constant)."""
+    from fangkong.accounts import codes
+
+    if user is None or not typed:
+        return None, ERR_ACTIVATION_INVALID
+    code = one_or_none(
+        AccessCode.objects.filter(
+            code_hash=codes.code_hash(typed), purpose=AccessCode.Purpose.ACTIVATE
+        )
+    )
+    if code is None or code.user_id != user.pk:
+        return None, ERR_ACTIVATION_INVALID
+    if code.used_at is not None:
+        return None, ERR_ACTIVATION_USED
+    if user.has_usable_password():
+        return None, ERR_ACTIVATION_DONE
+    if code.revoked_at is not None:
+        return None, ERR_ACTIVATION_REPLACED
+    if code.expires_at <= clock.now():
+        return None, ERR_ACTIVATION_EXPIRED
+    return code, ""
+
+
+@transaction.atomic
+def account_activate(*, code: AccessCode, password: str) -> User | None:
+    """Spend the activation code and set the person's own password (already validated).
+
+    None when another request spent the code first. The audit event names the channel the code
+    came by, never the code.
+    """
+    if not access_code_use(code=code):
+        return None
+    user = User.objects.select_for_update().get(pk=code.user_id)
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    # Any other code of theirs (a reprinted slip, a second SMS) is now worthless.
+    AccessCode.objects.filter(
+        user=user, purpose=AccessCode.Purpose.ACTIVATE, used_at__isnull=True
+    ).order_by().update(revoked_at=clock.now())
+    audit_record(actor=user, action="user.activate", obj=user, new={"channel": code.channel})
+    return user
+
+
+# --- Roles granted and withdrawn in the app (the unit's roles page). ---
+
+ERR_ROLE_GRANTEE_OUTSIDE = N_("只能把本单位的角色授予本单位或下级单位的在职人员。")
+ERR_ROLE_NO_ACCOUNT = N_("{name} 还没有账号：请先在本单位的“账号”页为其开通，再授予角色。")
+ERR_ROLE_HELD = N_("{name} 已经是本单位的{role}。")
+
+
+def _role_label(role: str) -> str:
+    from fangkong.accounts.selectors import ROLE_LABELS
+
+    return _(ROLE_LABELS[role])
+
+
+@transaction.atomic
+def role_grant(*, actor, unit, role: str, person) -> None:
+    """Give `person` `role` at `unit`. The caller checked org.selectors.roles_grantable; the
+    grantee must be in post in the unit's subtree, and have an account for roles held by a login
+    (coordinator, deputy liaison, duty officer, auditor). Effective on their next request."""
+    from fangkong.org import services as org_services
+    from fangkong.org.selectors import ROLE_LEADER, ROLE_LIAISON
+
+    if not person.unit.path.startswith(unit.path) or not person.is_active_on(clock.today()):
+        raise ValidationError(_(ERR_ROLE_GRANTEE_OUTSIDE))
+    held = ValidationError(_(ERR_ROLE_HELD).format(name=person.name, role=_role_label(role)))
+    liaisons = list(unit.liaisons.select_related("unit"))
+    if role == ROLE_LEADER:
+        if unit.first_responsible_id == person.pk:
+            raise held
+        org_services.unit_set_responsibles(
+            actor=actor, unit=unit, first_responsible=person, liaisons=liaisons
+        )
+        return
+    if role == ROLE_LIAISON:
+        if person in liaisons:
+            raise held
+        org_services.unit_set_responsibles(
+            actor=actor,
+            unit=unit,
+            first_responsible=unit.first_responsible,
+            liaisons=[*liaisons, person],
+        )
+        return
+    if person.user_id is None:
+        raise ValidationError(_(ERR_ROLE_NO_ACCOUNT).format(name=person.name))
+    if RoleAssignment.objects.filter(user_id=person.user_id, role=role, unit=unit).exists():
+        raise held
+    role_assign(actor=actor, user=person.user, role=role, unit=unit)
+
+
+@transaction.atomic
+def role_withdraw(*, actor, unit, role: str, holder_id: int) -> bool:
+    """Take `role` at `unit` from its holder (a person for first responsible person and liaison,
+    else a role assignment); False when there is no such holder. The holder's sessions and API
+    tokens lose the role's reach on their next request: grants are read afresh each time."""
+    from fangkong.org import services as org_services
+    from fangkong.org.selectors import ROLE_LEADER, ROLE_LIAISON
+
+    liaisons = list(unit.liaisons.select_related("unit"))
+    if role == ROLE_LEADER:
+        if unit.first_responsible_id != holder_id:
+            return False
+        org_services.unit_set_responsibles(
+            actor=actor, unit=unit, first_responsible=None, liaisons=liaisons
+        )
+        return True
+    if role == ROLE_LIAISON:
+        if holder_id not in {p.pk for p in liaisons}:
+            return False
+        org_services.unit_set_responsibles(
+            actor=actor,
+            unit=unit,
+            first_responsible=unit.first_responsible,
+            liaisons=[p for p in liaisons if p.pk != holder_id],
+        )
+        return True
+    assignment = one_or_none(
+        RoleAssignment.objects.select_related("user", "unit").filter(
+            pk=holder_id, role=role, unit=unit
+        )
+    )
+    if assignment is None:
+        return False
+    role_revoke(actor=actor, assignment=assignment)
+    return True

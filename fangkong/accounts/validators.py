@@ -1,5 +1,6 @@
 """Password strength beyond Django's defaults."""
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -21,3 +22,14 @@ class CharacterClassValidator:
 
     def get_help_text(self):
         return _(ERR_CLASSES)
+
+
+ERR_TOO_SHORT = "密码太短，至少需要 {n} 个字符。"
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's length rule with its message in Chinese: Django 5.2 changed the English text and
+    its zh_Hans catalogue still has the old one, so people saw the rule in English."""
+
+    def get_error_message(self):
+        return _(ERR_TOO_SHORT).format(n=self.min_length)

@@ -28,6 +28,9 @@ from fangkong.notify.models import ChannelKind, Message, MessageStatus
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+# Messages that carry a one-time code (account activation, sign-in unlock): once delivered, the
+# body is emptied, so the outbox keeps no usable code (the code itself is stored only hashed).
+ONE_TIME_CODE_KINDS = frozenset({"account.activation", "account.unlock"})
 
 
 def backoff(attempts: int) -> timedelta:
@@ -120,5 +123,6 @@ def _deliver_one(pk: int, attempts: int) -> str:
             last_error=reason[:2000],
         )
         return "retry"
-    mine.update(status=MessageStatus.SENT, sent_at=clock.now())
+    scrub = {"body": ""} if message.kind in ONE_TIME_CODE_KINDS else {}
+    mine.update(status=MessageStatus.SENT, sent_at=clock.now(), **scrub)
     return "sent"

@@ -705,12 +705,51 @@ def load() -> dict[str, int]:
     builder.build_families()
     builder.set_responsibles()
     builder.build_accounts()
+    staff_accounts(admin)
     result = counts()
     audit_record(actor=admin, action="demo.load", new=result | {"seed": SEED})
     return result
 
 
-def _width(text: str) -> int:
+def staff_accounts(admin: User | None = None) -> int:
+    """Give every demo staff member an account through the real bulk path (username: their mobile
+    number), then the published demo password, so anyone can sign in as anyone. Returns how many
+    accounts were made; a second call makes none.
+
+    One password hash is computed and shared by all of them: hashing 4,000 passwords one by one
+    would take minutes, and these passwords are public anyway.
+    """
+    from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
+    from django.db.models import Exists, OuterRef
+
+    from fangkong.accounts import provisioning
+    from fangkong.accounts.models import AccessCode
+
+    admin = admin or User.objects.get(username="admin")
+    created = 0
+    demo_roots = OrgUnit.objects.filter(parent__isnull=True, code__in=_demo_roots())
+    for root in demo_roots.order_by("path"):
+        if not Person.objects.filter(unit__path__startswith=root.path, user__isnull=True).exists():
+            continue
+        batch = provisioning.account_batch_create(actor=admin, unit=root, delivery="slip")
+        batch = provisioning.account_batch_run(batch_id=batch.pk)
+        created += batch.counts.get("created", 0)
+    # Accounts waiting for a printed slip (none was printed yet) get the demo password instead.
+    waiting = User.objects.filter(
+        person__isnull=False, password__startswith=UNUSABLE_PASSWORD_PREFIX
+    ).exclude(Exists(AccessCode.objects.filter(user=OuterRef("pk"))))
+    if created:
+        changed = waiting.update(password=make_password(PASSWORD))
+        audit_record(actor=admin, action="demo.staff_accounts", new={"accounts": changed})
+    return created
+
+
+def _demo_roots() -> list[str]:
+    """The demo's root units: the department and the cities' epidemic commands."""
+    return [ROOT_CODE] + [f"{code}-ZHB" for code in COMMAND_CITIES]
+
+
+def display_width(text: str) -> int:
     """Terminal columns: CJK characters take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
@@ -732,11 +771,24 @@ def accounts_table() -> str:
         (a.username, a.role, units.get(a.unit_code, "—"), people.get(a.username, "—"), a.try_this)
         for a in ACCOUNTS
     ]
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
-        "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True))
+        "  ".join(
+            cell + " " * (w - display_width(cell)) for cell, w in zip(row, widths, strict=True)
+        )
         for row in rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(f"\n所有演示账号的密码 (password of every demo account): {PASSWORD}")
+    staff = Person.objects.filter(user__isnull=False).exclude(
+        user__username__in=[a.username for a in ACCOUNTS]
+    )
+    if staff.exists():
+        lines.append(
+            f"其余 {staff.count()} 名演示职工也都有账号：用户名是本人手机号码，密码同上。"
+            "列出某单位人员的用户名和角色：.venv/bin/python manage.py demo_accounts HG-HZ\n"
+            f"Every other demo staff member ({staff.count()}) has an account too: the username "
+            "is their mobile number, the password the same. List a unit's usernames and roles: "
+            "manage.py demo_accounts <unit code>"
+        )
     return "\n".join(line.rstrip() for line in lines)

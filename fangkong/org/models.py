@@ -192,6 +192,8 @@ class Person(models.Model):
         Rank, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("职级")
     )
     mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
+    # The employer's own number for the person (工号); one of the rules for account usernames.
+    staff_number = models.CharField(_("工号"), max_length=30, blank=True)
     id_number_encrypted = models.TextField(blank=True, editable=False)
     id_number_hash = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
@@ -221,6 +223,13 @@ class Person(models.Model):
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
         indexes = [models.Index(fields=["unit", "left_on"], name="person_unit_left")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff_number"],
+                condition=~Q(staff_number=""),
+                name="uniq_person_staff_number",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -74,6 +74,8 @@ ERR_ID_NUMBER_CELL = N_(
 )
 ERR_ID_DUPLICATE_IN_FILE = N_("与第 {row} 行的身份证号重复，同一人只能填写一行。")
 ERR_PERSON_DUPLICATE_IN_FILE = N_("与第 {row} 行是同一个人，同一人只能填写一行。")
+ERR_STAFF_NUMBER_DUPLICATE_IN_FILE = N_("与第 {row} 行的工号重复，工号不能两人共用。")
+ERR_STAFF_NUMBER_TAKEN = N_("该工号已登记在其他人员名下，请核对。")
 ERR_ID_TAKEN = N_("该身份证号已登记在其他人员名下，请核对；如属人员调动，请联系上级单位办理。")
 ERR_ID_REQUIRED = N_("新增人员必须填写完整的身份证号。")
 ERR_ID_MASKED_UNKNOWN = N_(
@@ -153,6 +155,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("left_on", "离职日期", ("离职时间",)),
         Column("is_first_responsible", "是否第一责任人", ("第一责任人",)),
         Column("is_liaison", "是否联络员", ("联络员",)),
+        Column("staff_number", "工号", ("职工编号", "人员编号")),
     ),
     FAMILY: (
         Column("person_id_number", "职工身份证号", ("职工身份证号码", "职工证件号码"), True),
@@ -686,6 +689,7 @@ PARSERS = {
         "post": _limited(60),
         "rank": _limited(30),
         "mobile": parse_mobile,
+        "staff_number": _limited(30),
         "id_number": parse_id_number,
         "gender": _choice("gender"),
         "political_status": _choice("political_status"),
@@ -1196,6 +1200,7 @@ class _Validator:
         seen_hash: dict[str, Row] = {}
         for row in rows:
             self._match_person(row, seen_hash)
+        self._check_staff_numbers(rows)
         snap.load_family(
             {p.pk for p in snap.people_by_hash.values()}
             | {p.pk for ps in snap.people_by_unit_name.values() for p in ps}
@@ -1203,6 +1208,32 @@ class _Validator:
         for row in rows:
             if row.ok and row.key is not None:
                 self._plan_person(row)
+
+    def _check_staff_numbers(self, rows: list[Row]) -> None:
+        """A staff number (工号) belongs to one person: not two rows, not someone else on file."""
+        numbers = {r.values["staff_number"] for r in rows if r.ok and r.values.get("staff_number")}
+        holders: dict[str, int] = {}
+        for chunk in _chunks(numbers):
+            holders.update(
+                Person.objects.filter(staff_number__in=chunk).values_list("staff_number", "pk")
+            )
+        seen: dict[str, Row] = {}
+        for row in rows:
+            number = row.values.get("staff_number")
+            if not row.ok or not number:
+                continue
+            if number in seen:
+                row.bad(
+                    self.problems,
+                    "staff_number",
+                    ERR_STAFF_NUMBER_DUPLICATE_IN_FILE,
+                    row=seen[number].row,
+                )
+                continue
+            seen[number] = row
+            holder = holders.get(number)
+            if holder is not None and holder != (row.existing.pk if row.existing else None):
+                row.bad(self.problems, "staff_number", ERR_STAFF_NUMBER_TAKEN)
 
     def _match_person(self, row: Row, seen_hash: dict[str, Row]) -> None:
         """Find the existing person a row describes: by ID number, else by unit and name."""
@@ -1284,6 +1315,7 @@ class _Validator:
                 "post": v.get("post", ""),
                 "rank": rank,
                 "mobile": mobile or "",
+                "staff_number": v.get("staff_number", ""),
                 "gender": gender or "",
                 "political_status": v.get("political_status", PoliticalStatus.MASSES),
                 "active_from": v.get("active_from"),
@@ -1300,6 +1332,7 @@ class _Validator:
             "name": v.get("name"),
             "post": v.get("post"),
             "mobile": mobile,
+            "staff_number": v.get("staff_number"),
             "gender": v.get("gender"),
             "political_status": v.get("political_status"),
             "active_from": v.get("active_from"),
@@ -1516,7 +1549,16 @@ def analyse(data: bytes, *, user) -> Analysis:
 
 # --- Writing workbooks: the export and the template share the layout the importer reads. ---
 
-_TEXT_FIELDS = {"code", "parent", "unit", "mobile", "id_number", "person_id_number", "person_unit"}
+_TEXT_FIELDS = {
+    "code",
+    "parent",
+    "unit",
+    "mobile",
+    "staff_number",
+    "id_number",
+    "person_id_number",
+    "person_unit",
+}
 _DATE_FIELDS = {"opened_on", "closed_on", "active_from", "left_on"}
 _WIDE_FIELDS = {"name", "id_number", "person_id_number", "unit", "parent", "person_unit"}
 YES, NO = "是", "否"
@@ -1640,6 +1682,7 @@ def build_export(unit: OrgUnit) -> tuple[bytes, dict[str, int]]:
                 "post": p.post,
                 "rank": p.rank.name if p.rank_id else "",
                 "mobile": mask_mobile(p.mobile),
+                "staff_number": p.staff_number,
                 "id_number": p.id_number_masked,
                 "gender": genders.get(p.gender, ""),
                 "political_status": political.get(p.political_status, ""),

@@ -33,14 +33,25 @@ CAP_CHASE = "chase"
 CAP_REPORT = "report"
 CAP_DUTY = "duty"
 CAP_RELIEF = "relief.audit"  # create relief-audit projects; their data is for members only
+CAP_ACCOUNTS_MANAGE = "accounts.manage"  # create accounts for the roster, print activation slips
+CAP_ROLES_MANAGE = "roles.manage"  # grant and revoke roles (within roles_grantable)
 
 ROLE_LIAISON = "liaison"
 ROLE_LEADER = "leader"
+ROLE_DEPUTY_LIAISON = "deputy_liaison"
 
 # What each role may do inside the subtree it is granted. Admin holds every capability globally.
 ROLE_CAPS: dict[str, frozenset[str]] = {
     "coordinator": frozenset(
-        {CAP_UNITS_VIEW, CAP_PEOPLE_VIEW, CAP_HEALTH_VIEW, CAP_ROSTER_MANAGE, CAP_CHASE}
+        {
+            CAP_UNITS_VIEW,
+            CAP_PEOPLE_VIEW,
+            CAP_HEALTH_VIEW,
+            CAP_ROSTER_MANAGE,
+            CAP_CHASE,
+            CAP_ACCOUNTS_MANAGE,
+            CAP_ROLES_MANAGE,
+        }
     ),
     ROLE_LEADER: frozenset({CAP_UNITS_VIEW, CAP_PEOPLE_VIEW, CAP_HEALTH_VIEW}),
     ROLE_LIAISON: frozenset(
@@ -56,6 +67,17 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
     "duty_officer": frozenset({CAP_UNITS_VIEW, CAP_DUTY}),
     "auditor": frozenset({CAP_RELIEF}),
 }
+# A deputy liaison stands in for the liaison of one unit, with the same capabilities there.
+ROLE_CAPS[ROLE_DEPUTY_LIAISON] = ROLE_CAPS[ROLE_LIAISON]
+# The roles a unit's roles page lists, highest first.
+UNIT_ROLES = (
+    "coordinator",
+    ROLE_LEADER,
+    ROLE_LIAISON,
+    ROLE_DEPUTY_LIAISON,
+    "duty_officer",
+    "auditor",
+)
 ALL_CAPS = frozenset().union(*ROLE_CAPS.values(), {CAP_AUDIT_VIEW, CAP_USERS_MANAGE})
 
 
@@ -145,6 +167,32 @@ def can(user, cap: str, unit: OrgUnit) -> bool:
         if g.unit_id in ancestors:
             return True
     return False
+
+
+def roles_grantable(user, unit: OrgUnit) -> frozenset[str]:
+    """The roles `user` may grant and revoke at `unit` (empty: none, and the roles page is 404).
+
+    An administrator: every unit role. A coordinator whose subtree holds the unit: first
+    responsible person, liaison, deputy liaison and duty officer there, and coordinator only
+    strictly below their own unit, so nobody makes a peer or anyone above themselves; auditor is
+    the administrators' (it opens the relief audit, which coordinators do not hold). The unit's
+    own liaison: deputy liaison.
+    """
+    result: set[str] = set()
+    ancestors = None
+    for g in grants(user):
+        if g.role == "admin":
+            return frozenset(UNIT_ROLES)
+        if g.role == "coordinator":
+            if ancestors is None:
+                ancestors = set(ancestor_ids(unit.path))
+            if g.unit_id in ancestors:
+                result |= {ROLE_LEADER, ROLE_LIAISON, ROLE_DEPUTY_LIAISON, "duty_officer"}
+                if g.unit_id != unit.pk:
+                    result.add("coordinator")
+        elif g.role == ROLE_LIAISON and g.unit_id == unit.pk:
+            result.add(ROLE_DEPUTY_LIAISON)
+    return frozenset(result)
 
 
 def scope_q(user, cap: str, prefix: str = "") -> Q | None:

@@ -167,6 +167,7 @@ def person_snapshot(person: Person) -> dict:
         "post": person.post,
         "rank": person.rank.code if person.rank_id else None,
         "mobile_masked": mask_mobile(person.mobile),
+        "staff_number": person.staff_number,
         "id_number_masked": person.id_number_masked,
         "political_status": person.political_status,
         "active_from": person.active_from.isoformat() if person.active_from else None,

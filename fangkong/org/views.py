@@ -65,6 +65,8 @@ def unit_detail(request, code: str):
             "reporters": unit.extra_reporters.select_related("unit"),
             "is_open": unit.is_open_on(today),
             "can_roster": selectors.can(user, selectors.CAP_ROSTER_MANAGE, unit),
+            "can_accounts": selectors.can(user, selectors.CAP_ACCOUNTS_MANAGE, unit),
+            "can_roles": bool(selectors.roles_grantable(user, unit)),
         },
     )
 

@@ -12,10 +12,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if demo.is_loaded():
-            self.stdout.write(
-                f"演示数据已加载（根单位 {demo.ROOT_CODE} 已存在），未做任何修改。"
-                " Demo already loaded; nothing changed."
-            )
+            # A demo loaded before staff had accounts gets them now; otherwise nothing changes.
+            made = demo.staff_accounts()
+            if made:
+                self.stdout.write(
+                    self.style.SUCCESS(f"已为 {made} 名演示职工补建账号（用户名为本人手机号码）。")
+                )
+            else:
+                self.stdout.write(
+                    f"演示数据已加载（根单位 {demo.ROOT_CODE} 已存在），未做任何修改。"
+                    " Demo already loaded; nothing changed."
+                )
         else:
             started = time.monotonic()
             try:
