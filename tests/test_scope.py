@@ -587,6 +587,51 @@ PAGE_CASES = [
     ),
 ]
 
+
+# The household list (issue 12, item 5): the person themself and whoever reports for their unit.
+def _member(key):
+    return lambda w: w.people[key].family.order_by("id").first().pk
+
+
+PAGE_CASES += [
+    Case("org:family", "staff", u("org:family", person_id("staff")), 200),
+    Case("org:family", "county_liaison", u("org:family", person_id("staff")), 200),
+    *[
+        Case("org:family", p, u("org:family", person_id("staff")), 404)
+        for p in ["leader", "city_coord", "outsider"]
+    ],
+    Case("org:family", "staff", u("org:family", person_id("county_liaison")), 404),
+    Case("org:family", "county_liaison", u("org:family", person_id("xn_clerk")), 404),
+    Case(
+        "org:family_move_out",
+        "staff",
+        u("org:family_move_out", person_id("staff"), _member("staff")),
+        302,
+        "post",
+        data={"moved_out_on": "2020-02-03"},
+    ),
+    *[
+        Case(
+            "org:family_move_out",
+            p,
+            u("org:family_move_out", person_id("staff"), _member("staff")),
+            404,
+            "post",
+            data={"moved_out_on": "2020-02-03"},
+        )
+        for p in ["leader", "city_coord", "outsider"]
+    ],
+    # Someone else's family member through one's own household: 404.
+    Case(
+        "org:family_move_out",
+        "staff",
+        u("org:family_move_out", person_id("staff"), _member("xn_clerk")),
+        404,
+        "post",
+        data={"moved_out_on": "2020-02-03"},
+    ),
+]
+
 API_CASES = [
     Case("GET /api/v1/me", p, lambda w: "/api/v1/me", 200)
     for p in ["admin", "prov_coord", "city_coord", "county_liaison", "staff", "outsider"]

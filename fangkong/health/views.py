@@ -70,7 +70,7 @@ def _initial_from(checkin) -> dict:
 
 def _checkin_page(request, person, *, proxy: bool):
     day = clock.today()
-    family = services.family_of(person)
+    family = services.family_of(person, day)
     today = selectors.household_today(person, day)
     locked = services.is_locked(day)
     if request.method == "POST" and not locked:
@@ -169,6 +169,7 @@ def unit_day(request, code: str):
             "status": status,
             "is_today": day == clock.today(),
             "can_report": org.can(request.user, org.CAP_REPORT, unit),
+            "family_changes": list(org.family_changes(unit, day)),
         },
     )
 

@@ -250,8 +250,26 @@ class Relation(models.TextChoices):
     CO_RESIDENT = "co_resident", _("同住人（非亲属）")
 
 
+class FamilyMemberQuerySet(models.QuerySet):
+    def expected_on(self, day: date) -> "FamilyMemberQuerySet":
+        """Members whose check-in is due on `day`: the one rule for the household's expected set.
+
+        A change a staff member records counts from the next day (`active_from` is the day after
+        an addition; `expected_until` is the day a move-out was recorded), so a day already begun
+        keeps the set it started with.
+        """
+        return self.filter(
+            Q(active_from__isnull=True) | Q(active_from__lte=day),
+            Q(expected_until__isnull=True) | Q(expected_until__gte=day),
+        )
+
+
 class FamilyMember(models.Model):
-    """A family member or co-resident whose health the staff member reports daily."""
+    """A family member or co-resident whose health the staff member reports daily.
+
+    Never deleted once the household declares it: moving out is dated (`moved_out_on`, as the
+    staff member states it) and ends the check-in after the day it was recorded.
+    """
 
     person = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="family", verbose_name=_("职工")
@@ -261,7 +279,13 @@ class FamilyMember(models.Model):
     lives_with = models.BooleanField(_("是否同住"), default=True)
     birth_year = models.PositiveSmallIntegerField(_("出生年份"), null=True, blank=True)
     mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
+    # Empty for members registered by the roster (expected from the start).
+    active_from = models.DateField(_("纳入打卡日期"), null=True, blank=True)
+    moved_out_on = models.DateField(_("迁出日期"), null=True, blank=True)
+    expected_until = models.DateField(_("打卡截止日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FamilyMemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["person_id", "id"]
@@ -270,6 +294,10 @@ class FamilyMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.get_relation_display()}）"
+
+    @property
+    def moved_out(self) -> bool:
+        return self.moved_out_on is not None
 
 
 class RosterUpload(models.Model):

@@ -199,6 +199,34 @@ def family_for(user, cap: str = CAP_PEOPLE_VIEW) -> QuerySet[FamilyMember]:
     return FamilyMember.objects.filter(person__in=people_for(user, cap))
 
 
+def get_household_for(user, person_id: int) -> Person:
+    """A staff member whose family list the user may change: themself, or someone they report for.
+
+    404 alike for missing and not-yours, as every lookup here.
+    """
+    person = one_or_none(Person.objects.select_related("unit").filter(pk=person_id))
+    if person is None or not (person.user_id == user.pk or can(user, CAP_REPORT, person.unit)):
+        raise Http404("no such household")
+    return person
+
+
+def family_changes(unit: OrgUnit, day) -> QuerySet[FamilyMember]:
+    """Family members added or moved out by a household of the unit's subtree on `day`.
+
+    The services date both changes from the day they were recorded (`active_from` is the next
+    day, `expected_until` the day itself), so this reads them back without a join on the audit.
+    """
+    from datetime import timedelta
+
+    low, high = subtree_bounds(unit.path)
+    return (
+        FamilyMember.objects.filter(person__unit__path__gte=low, person__unit__path__lt=high)
+        .filter(Q(active_from=day + timedelta(days=1)) | Q(expected_until=day))
+        .select_related("person", "person__unit")
+        .order_by("person__unit__path", "person_id", "id")
+    )
+
+
 def reporting_lines_for(user) -> QuerySet[ReportingLine]:
     """Extra reporting lines whose reporting unit or superior the user can see."""
     units = units_for(user)

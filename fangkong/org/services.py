@@ -1,7 +1,7 @@
 """Writes to the org tree and the roster. Keyword-only, atomic, each with its audit event."""
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,9 +11,9 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from fangkong.audit.services import audit_record, audit_record_many, diff
-from fangkong.lib import crypto, idcard
+from fangkong.lib import clock, crypto, idcard
 from fangkong.lib.masking import mask_id_number, mask_mobile
-from fangkong.org import roster
+from fangkong.org import roster, selectors
 from fangkong.org.models import (
     SEGMENT,
     FamilyMember,
@@ -284,6 +284,101 @@ def family_member_remove(*, actor, member: FamilyMember) -> None:
         old={"person": member.person_id, "relation": member.relation},
     )
     member.delete()
+
+
+# --- The household list a staff member keeps (家庭成员及同住人): dated, never deleted. ---
+
+ERR_FAMILY_NOT_ALLOWED = "只有本人或本单位联络员可以修改家庭成员名单。"
+ERR_FAMILY_DUPLICATE = "已登记同名、同关系的家庭成员，请勿重复添加。"
+ERR_FAMILY_ALREADY_MOVED_OUT = "该家庭成员已登记迁出，无需重复登记。"
+ERR_FAMILY_MOVE_OUT_FUTURE = "迁出日期不能晚于今天；尚未迁出的，请在迁出当天再登记。"
+ERR_FAMILY_MOVE_OUT_TOO_OLD = "迁出日期不能早于一年前，请核对日期。"
+ERR_FAMILY_BIRTH_YEAR = "出生年份应在 1900 年至今年之间。"
+# How far back a move-out may be dated: older dates are almost always typing mistakes.
+FAMILY_MOVE_OUT_WINDOW_DAYS = 366
+
+
+def _may_edit_household(actor, person: Person) -> bool:
+    """The staff member themself, or someone who reports for their unit (liaison, administrator)."""
+    return person.user_id == actor.pk or selectors.can(actor, selectors.CAP_REPORT, person.unit)
+
+
+def family_member_snapshot(member: FamilyMember) -> dict:
+    """What the audit trail keeps of a member: no name or mobile in clear (they are personal data)."""
+    return {
+        "person": member.person_id,
+        "relation": member.relation,
+        "lives_with": member.lives_with,
+        "active_from": member.active_from.isoformat() if member.active_from else None,
+        "moved_out_on": member.moved_out_on.isoformat() if member.moved_out_on else None,
+        "expected_until": member.expected_until.isoformat() if member.expected_until else None,
+    }
+
+
+@transaction.atomic
+def family_member_declare(
+    *,
+    actor,
+    person: Person,
+    name: str,
+    relation: str,
+    lives_with: bool = True,
+    birth_year: int | None = None,
+    mobile: str = "",
+) -> FamilyMember:
+    """A staff member adds a family member or co-resident; the check-in includes them from tomorrow."""
+    if not _may_edit_household(actor, person):
+        raise PermissionDenied(ERR_FAMILY_NOT_ALLOWED)
+    today = clock.today()
+    name = name.strip()
+    if birth_year is not None and not 1900 <= birth_year <= today.year:
+        raise ValidationError({"birth_year": ERR_FAMILY_BIRTH_YEAR})
+    current = person.family.filter(moved_out_on__isnull=True, name=name, relation=relation)
+    if current.exists():
+        raise ValidationError({"name": ERR_FAMILY_DUPLICATE})
+    member = FamilyMember(
+        person=person,
+        name=name,
+        relation=relation,
+        lives_with=lives_with,
+        birth_year=birth_year,
+        mobile=mobile,
+        active_from=today + timedelta(days=1),
+    )
+    member.full_clean()
+    member.save()
+    audit_record(
+        actor=actor, action="family.declare", obj=member, new=family_member_snapshot(member)
+    )
+    return member
+
+
+@transaction.atomic
+def family_member_move_out(*, actor, member: FamilyMember, moved_out_on: date) -> FamilyMember:
+    """Record that a member moved out on a (past or today's) date; the check-in drops them tomorrow."""
+    member = (
+        FamilyMember.objects.select_for_update(of=("self",))
+        .select_related("person__unit")
+        .get(pk=member.pk)
+    )
+    if not _may_edit_household(actor, member.person):
+        raise PermissionDenied(ERR_FAMILY_NOT_ALLOWED)
+    if member.moved_out_on is not None:
+        raise ValidationError(ERR_FAMILY_ALREADY_MOVED_OUT)
+    today = clock.today()
+    if moved_out_on > today:
+        raise ValidationError({"moved_out_on": ERR_FAMILY_MOVE_OUT_FUTURE})
+    if moved_out_on < today - timedelta(days=FAMILY_MOVE_OUT_WINDOW_DAYS):
+        raise ValidationError({"moved_out_on": ERR_FAMILY_MOVE_OUT_TOO_OLD})
+    before = family_member_snapshot(member)
+    member.moved_out_on = moved_out_on
+    # Today's check-in (perhaps already submitted) keeps them; the next day's does not.
+    member.expected_until = today
+    member.full_clean()
+    member.save(update_fields=["moved_out_on", "expected_until"])
+    old, new = diff(before, family_member_snapshot(member))
+    audit_record(actor=actor, action="family.move_out", obj=member, old=old, new=new)
+    return member
 
 
 # --- Roster import and export (名册导入导出). ---

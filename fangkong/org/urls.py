@@ -12,6 +12,12 @@ urlpatterns = [
         views.person_reveal,
         name="person_reveal",
     ),
+    path("people/<int:person_id>/family/", views.family, name="family"),
+    path(
+        "people/<int:person_id>/family/<int:member_id>/move-out/",
+        views.family_move_out,
+        name="family_move_out",
+    ),
     path("roster/import/", roster_views.roster_import, name="roster_import"),
     path("roster/import/<int:upload_id>/", roster_views.roster_preview, name="roster_preview"),
     path("roster/export/", roster_views.roster_export, name="roster_export"),

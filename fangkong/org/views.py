@@ -1,14 +1,19 @@
 """Org pages: the unit tree, a unit with its people, a person with their family."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fangkong.lib import clock
 from fangkong.org import selectors, services
+from fangkong.org.forms import FamilyMemberForm, MoveOutForm
 from fangkong.org.models import OrgUnit
 
 
@@ -79,6 +84,9 @@ def person_detail(request, person_id: int):
         {
             "person": person,
             "family": person.family.all(),
+            "today": clock.today(),
+            "can_edit_family": person.user_id == user.pk
+            or selectors.can(user, selectors.CAP_REPORT, person.unit),
             "can_unmask": person.user_id == user.pk
             or selectors.can(user, selectors.CAP_PEOPLE_UNMASK, person.unit),
         },
@@ -101,3 +109,61 @@ def person_reveal(request, person_id: int, field: str):
     else:
         value = services.person_reveal_mobile(actor=user, person=person)
     return render(request, "org/_revealed.html", {"value": value})
+
+
+@login_required
+def family(request, person_id: int):
+    """The household list: add a member (from tomorrow's check-in) or record one moving out."""
+    user = request.user
+    person = selectors.get_household_for(user, person_id)
+    form = FamilyMemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.family_member_declare(actor=user, person=person, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("已添加 %(name)s，从 %(day)s 起纳入每日健康打卡。")
+                % {"name": member.name, "day": member.active_from.strftime("%Y-%m-%d")},
+            )
+            return redirect("org:family", person_id=person.pk)
+    today = clock.today()
+    return render(
+        request,
+        "org/family.html",
+        {
+            "person": person,
+            "members": person.family.order_by("moved_out_on", "id"),
+            "form": form,
+            "move_out_form": MoveOutForm(initial={"moved_out_on": today}),
+            "today": today,
+            "is_self": person.user_id == user.pk,
+        },
+    )
+
+
+@login_required
+@require_POST
+def family_move_out(request, person_id: int, member_id: int):
+    user = request.user
+    person = selectors.get_household_for(user, person_id)
+    member = person.family.filter(pk=member_id).first()
+    if member is None:
+        raise Http404("no such family member")
+    form = MoveOutForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写迁出日期。"))
+        return redirect("org:family", person_id=person.pk)
+    try:
+        services.family_member_move_out(
+            actor=user, member=member, moved_out_on=form.cleaned_data["moved_out_on"]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("已登记 %(name)s 迁出；明日起不再需要为其打卡。") % {"name": member.name}
+        )
+    return redirect("org:family", person_id=person.pk)
