@@ -632,6 +632,80 @@ PAGE_CASES += [
     ),
 ]
 
+
+# The leading group (issue 12, item 4): seen with the unit, managed by its liaison and coordinators.
+def _seat(unit_code, person_key):
+    """A member's seat in a unit's group, made once per world through the service."""
+
+    def make(w):
+        from datetime import date
+
+        from fangkong.org import services as org_services
+
+        seats = w.__dict__.setdefault("seats", {})
+        if unit_code not in seats:
+            seats[unit_code] = org_services.leading_group_appoint(
+                actor=w.users["admin"],
+                unit=w.units[unit_code],
+                person=w.people[person_key],
+                role="member",
+                valid_from=date.today(),
+            )
+        return seats[unit_code].pk
+
+    return make
+
+
+PAGE_CASES += [
+    *[
+        Case("org:leading_group", p, u("org:leading_group", unit_code("HG-HZ")), 200)
+        for p in ["prov_coord", "city_coord", "county_liaison", "leader"]
+    ],
+    *[
+        Case("org:leading_group", p, u("org:leading_group", unit_code("HG-HZ")), 404)
+        for p in ["staff", "outsider"]
+    ],
+    Case(
+        "org:leading_group",
+        "leader",
+        u("org:leading_group", unit_code("HG-HZ")),
+        404,
+        "post",
+        data={"role": "member"},
+    ),
+    *[
+        Case(
+            "org:leading_group_end",
+            p,
+            u("org:leading_group_end", unit_code("HG-HZ"), _seat("HG-HZ", "staff")),
+            302,
+            "post",
+            data={"valid_to": "2020-02-03"},
+        )
+        for p in ["county_liaison", "city_coord"]
+    ],
+    *[
+        Case(
+            "org:leading_group_end",
+            p,
+            u("org:leading_group_end", unit_code("HG-HZ"), _seat("HG-HZ", "staff")),
+            404,
+            "post",
+            data={"valid_to": "2020-02-03"},
+        )
+        for p in ["leader", "staff", "outsider"]
+    ],
+    # Another unit's seat through one's own unit: 404.
+    Case(
+        "org:leading_group_end",
+        "county_liaison",
+        u("org:leading_group_end", unit_code("HG-HZ"), _seat("XG-XN", "xn_clerk")),
+        404,
+        "post",
+        data={"valid_to": "2020-02-03"},
+    ),
+]
+
 API_CASES = [
     Case("GET /api/v1/me", p, lambda w: "/api/v1/me", 200)
     for p in ["admin", "prov_coord", "city_coord", "county_liaison", "staff", "outsider"]

@@ -166,6 +166,74 @@ class ReportingLine(models.Model):
         return f"{self.unit} → {self.superior}"
 
 
+class GroupRole(models.TextChoices):
+    """Places in a unit's epidemic leading group (疫情防控领导小组)."""
+
+    LEADER = "leader", _("组长")
+    DEPUTY = "deputy", _("副组长")
+    MEMBER = "member", _("成员")
+    OFFICE = "office", _("办公室联系人")
+
+
+# Roles one person holds at a time: appointing a successor closes the holder's seat.
+SINGLE_SEAT_ROLES = frozenset({GroupRole.LEADER, GroupRole.OFFICE})
+
+
+class LeadingGroupSeatQuerySet(models.QuerySet):
+    def on(self, day: date) -> "LeadingGroupSeatQuerySet":
+        """Seats held on `day` (both ends inclusive)."""
+        return self.filter(valid_from__lte=day).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+        )
+
+
+class LeadingGroupSeat(models.Model):
+    """One person's place in a unit's leading group over a dated period.
+
+    Rows are never rewritten: a change closes the current seat (its `valid_to`, the last day) and
+    opens another, so the group on any past day can be read back.
+    """
+
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="leading_group", verbose_name=_("单位")
+    )
+    person = models.ForeignKey(
+        "org.Person",
+        on_delete=models.PROTECT,
+        related_name="leading_group_seats",
+        verbose_name=_("人员"),
+    )
+    role = models.CharField(_("职务"), max_length=10, choices=GroupRole.choices)
+    duty = models.CharField(_("分工或说明"), max_length=100, blank=True)
+    phone = models.CharField(_("办公电话"), max_length=30, blank=True)
+    valid_from = models.DateField(_("起始日期"))
+    valid_to = models.DateField(_("截止日期"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LeadingGroupSeatQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["unit_id", "valid_from", "id"]
+        verbose_name = _("领导小组成员")
+        verbose_name_plural = _("领导小组成员")
+        indexes = [models.Index(fields=["unit", "valid_from"], name="group_seat_unit_from")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="group_seat_ends_after_start",
+            ),
+            # One open 组长 and one open office contact per unit (the service closes the last one).
+            models.UniqueConstraint(
+                fields=["unit", "role"],
+                condition=Q(valid_to__isnull=True, role__in=["leader", "office"]),
+                name="one_open_single_seat",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.get_role_display()} · {self.person}"
+
+
 class PoliticalStatus(models.TextChoices):
     CPC_MEMBER = "cpc", _("中共党员")
     CPC_PROBATIONARY = "cpc_probationary", _("中共预备党员")

@@ -16,7 +16,9 @@ from fangkong.lib.masking import mask_id_number, mask_mobile
 from fangkong.org import roster, selectors
 from fangkong.org.models import (
     SEGMENT,
+    SINGLE_SEAT_ROLES,
     FamilyMember,
+    LeadingGroupSeat,
     OrgUnit,
     Person,
     Rank,
@@ -156,6 +158,128 @@ def reporting_line_add(
         new={"unit": unit.code, "superior": superior.code, "name": name},
     )
     return line
+
+
+# --- The leading group (领导小组): dated seats, managed by the unit's coordinator or liaison. ---
+
+ERR_GROUP_NOT_ALLOWED = "只有本单位联络员或上级协调员可以调整领导小组。"
+ERR_GROUP_PERSON_OUTSIDE = "领导小组成员必须是本单位或其下级单位的在职人员。"
+ERR_GROUP_DATE_WINDOW = "日期应在一年前至一个月后之间，请核对。"
+ERR_GROUP_BEFORE_CURRENT = (
+    "起始日期须晚于现任人员的起始日期（及已卸任人员的截止日期），历史记录不能覆盖。"
+)
+ERR_GROUP_SAME_SEAT = "此人已担任该职务，无需重复任命。"
+ERR_GROUP_ALREADY_ENDED = "该任职已结束。"
+ERR_GROUP_END_BEFORE_START = "截止日期不能早于起始日期。"
+# Appointments may be recorded late (a group set up last winter) or announced a little ahead.
+GROUP_PAST_DAYS, GROUP_FUTURE_DAYS = 366, 31
+
+
+def _group_day_ok(day: date) -> bool:
+    today = clock.today()
+    return (
+        today - timedelta(days=GROUP_PAST_DAYS) <= day <= today + timedelta(days=GROUP_FUTURE_DAYS)
+    )
+
+
+def seat_snapshot(seat: LeadingGroupSeat) -> dict:
+    return {
+        "unit": seat.unit.code,
+        "role": seat.role,
+        "person": seat.person_id,
+        "duty": seat.duty,
+        "phone": seat.phone,
+        "valid_from": seat.valid_from.isoformat(),
+        "valid_to": seat.valid_to.isoformat() if seat.valid_to else None,
+    }
+
+
+@transaction.atomic
+def leading_group_appoint(
+    *,
+    actor,
+    unit: OrgUnit,
+    person: Person,
+    role: str,
+    valid_from: date,
+    duty: str = "",
+    phone: str = "",
+) -> LeadingGroupSeat:
+    """Seat a person in the unit's leading group from `valid_from`.
+
+    A successor to a single seat (组长, office contact) closes the holder's seat the day before;
+    a person changing place (成员 → 副组长) has their old seat closed the same way. Earlier rows
+    are never rewritten, so the start must come after the seats it would close.
+    """
+    if not selectors.can(actor, selectors.CAP_ROSTER_MANAGE, unit):
+        raise PermissionDenied(ERR_GROUP_NOT_ALLOWED)
+    if not _group_day_ok(valid_from):
+        raise ValidationError({"valid_from": ERR_GROUP_DATE_WINDOW})
+    if not _in_subtree(person, unit) or not person.is_active_on(valid_from):
+        raise ValidationError({"person": ERR_GROUP_PERSON_OUTSIDE})
+    # Lock the unit's seats: two coordinators appointing at once must not both close one seat.
+    seats = list(LeadingGroupSeat.objects.select_for_update().filter(unit=unit))
+    open_own = [s for s in seats if s.person_id == person.pk and s.valid_to is None]
+    if any(s.role == role for s in open_own):
+        raise ValidationError({"person": ERR_GROUP_SAME_SEAT})
+    to_close = list(open_own)
+    if role in SINGLE_SEAT_ROLES:
+        to_close += [s for s in seats if s.role == role and s.valid_to is None]
+        # A closed seat of the same single role must have ended before the new one starts.
+        if any(s.role == role and s.valid_to and s.valid_to >= valid_from for s in seats):
+            raise ValidationError({"valid_from": ERR_GROUP_BEFORE_CURRENT})
+    if any(s.valid_from >= valid_from for s in to_close):
+        raise ValidationError({"valid_from": ERR_GROUP_BEFORE_CURRENT})
+    closed = []
+    for s in to_close:
+        before = seat_snapshot(s)
+        s.valid_to = valid_from - timedelta(days=1)
+        s.save(update_fields=["valid_to"])
+        closed.append(s.pk)
+        old, new = diff(before, seat_snapshot(s))
+        audit_record(actor=actor, action="leading_group.end", obj=s, old=old, new=new)
+    seat = LeadingGroupSeat(
+        unit=unit,
+        person=person,
+        role=role,
+        duty=duty.strip(),
+        phone=phone.strip(),
+        valid_from=valid_from,
+    )
+    seat.full_clean()
+    seat.save()
+    audit_record(
+        actor=actor,
+        action="leading_group.appoint",
+        obj=seat,
+        new=seat_snapshot(seat) | {"closed": closed},
+    )
+    return seat
+
+
+@transaction.atomic
+def leading_group_end(*, actor, seat: LeadingGroupSeat, valid_to: date) -> LeadingGroupSeat:
+    """Close a seat on `valid_to` (its last day); the row stays for the history."""
+    seat = (
+        LeadingGroupSeat.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .get(pk=seat.pk)
+    )
+    if not selectors.can(actor, selectors.CAP_ROSTER_MANAGE, seat.unit):
+        raise PermissionDenied(ERR_GROUP_NOT_ALLOWED)
+    if seat.valid_to is not None:
+        raise ValidationError(ERR_GROUP_ALREADY_ENDED)
+    if not _group_day_ok(valid_to):
+        raise ValidationError({"valid_to": ERR_GROUP_DATE_WINDOW})
+    if valid_to < seat.valid_from:
+        raise ValidationError({"valid_to": ERR_GROUP_END_BEFORE_START})
+    before = seat_snapshot(seat)
+    seat.valid_to = valid_to
+    seat.full_clean()
+    seat.save(update_fields=["valid_to"])
+    old, new = diff(before, seat_snapshot(seat))
+    audit_record(actor=actor, action="leading_group.end", obj=seat, old=old, new=new)
+    return seat
 
 
 def person_snapshot(person: Person) -> dict:

@@ -6,6 +6,12 @@ app_name = "org"
 urlpatterns = [
     path("", views.tree, name="tree"),
     path("units/<str:code>/", views.unit_detail, name="unit"),
+    path("units/<str:code>/leading-group/", views.leading_group, name="leading_group"),
+    path(
+        "units/<str:code>/leading-group/<int:seat_id>/end/",
+        views.leading_group_end,
+        name="leading_group_end",
+    ),
     path("people/<int:person_id>/", views.person_detail, name="person"),
     path(
         "people/<int:person_id>/reveal/<str:field>/",
