@@ -38,6 +38,11 @@ INSTALLED_APPS = [
     "fangkong.screen",
     "fangkong.notices",
     "fangkong.relief",
+    # Before allauth: our templates (socialaccount/login.html) take precedence over its own.
+    "fangkong.sso",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
 ]
 
 MIDDLEWARE = [
@@ -49,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "fangkong.lib.request_context.RequestContextMiddleware",
@@ -221,6 +227,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # urllib3 logs every request line at DEBUG, query string included, and WeCom's gettoken takes
+    # the organisation's secret in the query: kept at WARNING whatever LOG_LEVEL says.
+    "loggers": {"urllib3": {"level": "WARNING"}},
 }
 
 # --- Outbound channels (fangkong/notify) ---
@@ -248,3 +257,61 @@ FANGKONG_WEBHOOKS = json.loads(envstr("FANGKONG_WEBHOOKS", "") or "{}")
 NOTIFY_HTTP_TIMEOUT = envint("NOTIFY_HTTP_TIMEOUT", 10)
 # A message still being sent this long after a worker took it is reported on the outbox page.
 NOTIFY_STUCK_AFTER_MINUTES = envint("NOTIFY_STUCK_AFTER_MINUTES", 10)
+
+# --- Sign-in through work platforms (fangkong/sso, django-allauth) ---
+# A platform identity is bound to the person in post whose roster mobile equals the mobile the
+# platform returns, after that person confirms once; nobody is ever signed up by a platform.
+ACCOUNT_ADAPTER = "fangkong.sso.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "fangkong.sso.adapter.SocialAccountAdapter"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False  # platform tokens are used once and never kept
+SOCIALACCOUNT_REQUESTS_TIMEOUT = envint("SSO_HTTP_TIMEOUT", 10)
+SSO_CONFIRM_SECONDS = envint("SSO_CONFIRM_MINUTES", 10) * 60
+
+
+def _sso_app(client_id: str, secret: str, name: str = "", provider_id: str = "", **extra) -> dict:
+    app = {"client_id": client_id, "secret": secret, "name": name, "settings": extra}
+    return app | ({"provider_id": provider_id} if provider_id else {})
+
+
+SOCIALACCOUNT_PROVIDERS: dict = {}
+if envstr("SSO_WECOM_CORP_ID", ""):
+    # mode "oauth": opened inside the WeCom app; "qr": scan a QR code in a desktop browser.
+    SOCIALACCOUNT_PROVIDERS["wecom"] = {
+        "APPS": [
+            _sso_app(
+                envstr("SSO_WECOM_CORP_ID", ""),
+                envstr("SSO_WECOM_SECRET", ""),
+                agent_id=envstr("SSO_WECOM_AGENT_ID", ""),
+                mode=envstr("SSO_WECOM_MODE", "oauth"),
+                api_url=envstr("SSO_WECOM_API_URL", ""),
+                authorize_url=envstr("SSO_WECOM_AUTHORIZE_URL", ""),
+            )
+        ]
+    }
+if envstr("SSO_DINGTALK_CLIENT_ID", ""):
+    SOCIALACCOUNT_PROVIDERS["dingtalk"] = {
+        "APPS": [
+            _sso_app(
+                envstr("SSO_DINGTALK_CLIENT_ID", ""),
+                envstr("SSO_DINGTALK_CLIENT_SECRET", ""),
+                api_url=envstr("SSO_DINGTALK_API_URL", ""),
+                authorize_url=envstr("SSO_DINGTALK_AUTHORIZE_URL", ""),
+            )
+        ]
+    }
+if envstr("SSO_OIDC_SERVER_URL", ""):
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "APPS": [
+            _sso_app(
+                envstr("SSO_OIDC_CLIENT_ID", ""),
+                envstr("SSO_OIDC_SECRET", ""),
+                name=envstr("SSO_OIDC_NAME", "统一身份认证"),
+                provider_id=envstr("SSO_OIDC_ID", "oidc"),
+                server_url=envstr("SSO_OIDC_SERVER_URL", ""),
+            )
+        ]
+    }

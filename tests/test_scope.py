@@ -21,6 +21,14 @@ EXEMPT = {
     "set_language": "stores the caller's own language choice",
     "api:openapi-json": "schema of the API, no data",
     "api:openapi-view": "interactive API docs, no data",
+    # Platform sign-in redirects (public, like the sign-in form); the whole flow, refusals and
+    # errors included, is in tests/test_sso.py against a local stand-in of each platform.
+    "wecom_login": "redirect to WeCom's sign-in page",
+    "wecom_callback": "WeCom's redirect back: binds nothing without a confirmation",
+    "dingtalk_login": "redirect to DingTalk's sign-in page",
+    "dingtalk_callback": "DingTalk's redirect back: binds nothing without a confirmation",
+    "openid_connect_login": "redirect to the OpenID Connect provider",
+    "openid_connect_callback": "the provider's redirect back: binds nothing without a confirmation",
 }
 EXEMPT_PREFIXES = {
     "admin:": "Django admin: staff flag only; no persona has it",
@@ -704,6 +712,23 @@ PAGE_CASES += [
         "post",
         data={"valid_to": "2020-02-03"},
     ),
+]
+
+# Platform sign-in (issue 12, item 2): the confirmation needs a pending identity in the session
+# (none here: refused); the adoption counts follow the people-view scope.
+PAGE_CASES += [
+    Case("sso:confirm", "staff", u("sso:confirm"), 403),
+    Case("sso:confirm", "admin", u("sso:confirm"), 403, "post", data={"action": "confirm"}),
+    Case("sso:adoption", "admin", u("sso:adoption", query="?node=XG"), 200),
+    Case("sso:adoption", "prov_coord", u("sso:adoption"), 200),
+    Case("sso:adoption", "city_coord", u("sso:adoption", query="?node=HG"), 200, absent=("孝感",)),
+    Case("sso:adoption", "city_coord", u("sso:adoption", query="?node=XG"), 404),
+    Case("sso:adoption", "county_liaison", u("sso:adoption", query="?node=HG-HZ"), 200),
+    Case("sso:adoption", "county_liaison", u("sso:adoption", query="?node=HG"), 404),
+    Case("sso:adoption", "leader", u("sso:adoption", query="?node=HG-HZ"), 200),
+    Case("sso:adoption", "outsider", u("sso:adoption", query="?node=HG-HZ"), 404),
+    Case("sso:adoption", "staff", u("sso:adoption"), 404),
+    Case("sso:adoption", "staff", u("sso:adoption", query="?node=HG-HZ-ZH"), 404),
 ]
 
 API_CASES = [

@@ -288,7 +288,11 @@ class Person(models.Model):
         ordering = ["unit__path", "id"]
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
-        indexes = [models.Index(fields=["unit", "left_on"], name="person_unit_left")]
+        indexes = [
+            models.Index(fields=["unit", "left_on"], name="person_unit_left"),
+            # Platform sign-in finds a person by the mobile the platform returns.
+            models.Index(fields=["mobile"], name="person_mobile"),
+        ]
 
     def __str__(self) -> str:
         return self.name
