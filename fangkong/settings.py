@@ -270,6 +270,8 @@ SOCIALACCOUNT_AUTO_SIGNUP = False
 SOCIALACCOUNT_STORE_TOKENS = False  # platform tokens are used once and never kept
 SOCIALACCOUNT_REQUESTS_TIMEOUT = envint("SSO_HTTP_TIMEOUT", 10)
 SSO_CONFIRM_SECONDS = envint("SSO_CONFIRM_MINUTES", 10) * 60
+# Behind TLS the platforms must be given https:// callback addresses.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 
 
 def _sso_app(client_id: str, secret: str, name: str = "", provider_id: str = "", **extra) -> dict:

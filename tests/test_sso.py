@@ -135,6 +135,17 @@ def test_a_wrong_secret_answers_40001_and_the_page_says_to_tell_the_administrato
     assert "企业微信返回的错误码：40001（请告知系统管理员）" in r.content.decode()
 
 
+def test_an_unreachable_platform_is_an_error_page_not_a_crash(
+    world, platforms, staff_on_wecom, settings
+):
+    from tests.receivers import free_port
+
+    app = settings.SOCIALACCOUNT_PROVIDERS["wecom"]["APPS"][0]
+    app["settings"]["api_url"] = f"http://127.0.0.1:{free_port()}"  # nobody listens there
+    r = go(Client(), platforms, WECOM, "zhangwei")
+    assert r.status_code == 401 and "企业微信登录未完成" in r.content.decode()
+
+
 def test_a_wechat_user_outside_the_organisation_is_refused(world, platforms):
     platforms.add("outside", "路人", "13900000000", member=False)
     r = go(Client(), platforms, WECOM, "outside")
