@@ -5,7 +5,7 @@ import time
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
-from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter, _build_apps_from_settings
 from allauth.socialaccount.providers.base import AuthError
 from django.shortcuts import redirect, render
 
@@ -43,6 +43,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def is_auto_signup_allowed(self, request, sociallogin) -> bool:
         return False
+
+    def list_apps(self, request, provider=None, client_id=None) -> list:
+        """Platforms come from settings only (SOCIALACCOUNT_PROVIDERS, from the environment):
+        no table of apps to keep in step, and the sign-in page makes no query for its buttons."""
+        apps = _build_apps_from_settings(provider=provider, client_id=client_id)
+        return [app for provider_apps in apps.values() for app in provider_apps]
 
     def pre_social_login(self, request, sociallogin) -> None:
         """Sign in a bound identity; send an unbound one to confirmation or to a clear refusal."""
