@@ -38,7 +38,7 @@ INSTALLED_APPS = [
     "fangkong.screen",
     "fangkong.notices",
     "fangkong.relief",
-    # Before allauth: our templates (socialaccount/login.html) take precedence over its own.
+    # Before allauth, so that a template of ours would take precedence over its own.
     "fangkong.sso",
     "allauth",
     "allauth.account",
@@ -268,6 +268,11 @@ SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_EMAIL_REQUIRED = False
 SOCIALACCOUNT_AUTO_SIGNUP = False
 SOCIALACCOUNT_STORE_TOKENS = False  # platform tokens are used once and never kept
+# The buttons are links: a form POST whose answer redirects to the platform's origin would be
+# stopped by a Content-Security-Policy with form-action 'self'. Starting by GET can only sign the
+# visitor in as their own platform identity (the state ties the callback to their session), and a
+# first binding still needs the person's confirmation, posted to our own page.
+SOCIALACCOUNT_LOGIN_ON_GET = True
 SOCIALACCOUNT_REQUESTS_TIMEOUT = envint("SSO_HTTP_TIMEOUT", 10)
 SSO_CONFIRM_SECONDS = envint("SSO_CONFIRM_MINUTES", 10) * 60
 # Behind TLS the platforms must be given https:// callback addresses.

@@ -27,10 +27,10 @@ SH = ZoneInfo("Asia/Shanghai")
 WECOM, DINGTALK, OIDC = "/sso/wecom/login/", "/sso/dingtalk/login/", "/sso/oidc/gov-idp/login/"
 
 
-def go(client: Client, platforms, login_url: str, who: str, **post):
+def go(client: Client, platforms, login_url: str, who: str, **params):
     """Press the platform's button, pass its authorize page as `who`, land on our callback."""
     platforms.who = who
-    r = client.post(login_url, post)
+    r = client.get(login_url, params)  # the buttons are links (see SOCIALACCOUNT_LOGIN_ON_GET)
     assert r.status_code == 302, r.content
     authorize = r["Location"]
     assert authorize.startswith(platforms.url), authorize
@@ -106,7 +106,7 @@ def test_an_expired_wecom_token_is_renewed_once(world, platforms, staff_on_wecom
 def test_a_reused_code_is_refused_by_wecom_and_explained(world, platforms, staff_on_wecom):
     c = Client()
     platforms.who = "zhangwei"
-    authorize = c.post(WECOM)["Location"]
+    authorize = c.get(WECOM)["Location"]
     back = urllib.parse.urlsplit(
         requests.get(authorize, allow_redirects=False, timeout=5).headers["Location"]
     )
@@ -116,7 +116,7 @@ def test_a_reused_code_is_refused_by_wecom_and_explained(world, platforms, staff
     # at WeCom (40029 invalid code).
     replay = c.get(f"{back.path}?{back.query}")
     assert replay.status_code == 401
-    authorize = c.post(WECOM)["Location"]
+    authorize = c.get(WECOM)["Location"]
     state = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize).query)["state"][0]
     code = urllib.parse.parse_qs(back.query)["code"][0]
     r = c.get(f"{back.path}?code={code}&state={state}")
@@ -257,7 +257,7 @@ def test_dingtalk_full_flow_and_its_error_answers(world, platforms):
     assert SocialAccount.objects.get(provider="dingtalk").uid == "ding-liu"
     # The token call refuses a code it did not issue (HTTP 400): the error page, not a 500.
     c2 = Client()
-    authorize = c2.post(DINGTALK)["Location"]
+    authorize = c2.get(DINGTALK)["Location"]
     state = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize).query)["state"][0]
     r = c2.get(f"/sso/dingtalk/login/callback/?authCode=forged&state={state}")
     assert r.status_code == 401 and "钉钉登录未完成" in r.content.decode()
@@ -296,7 +296,7 @@ def test_openid_connect_full_flow_and_unverified_phone(world, platforms):
 
 def test_openid_connect_invalid_grant_is_an_error_page(world, platforms):
     c = Client()
-    authorize = c.post(OIDC)["Location"]
+    authorize = c.get(OIDC)["Location"]
     state = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize).query)["state"][0]
     r = c.get(f"/sso/oidc/gov-idp/login/callback/?code=forged&state={state}")
     assert r.status_code == 401 and "政务统一身份认证登录未完成" in r.content.decode()
@@ -338,6 +338,10 @@ def test_the_login_page_offers_the_configured_platforms(world, platforms, client
     page = client.get("/accounts/login/").content.decode()
     for label in ("企业微信登录", "钉钉登录", "政务统一身份认证登录"):
         assert label in page
+    # Links, not forms: a CSP form-action 'self' would stop a POST redirected to the platform.
+    assert 'href="/sso/wecom/login/"' in page
+    with_next = client.get("/accounts/login/?next=/health/checkin/").content.decode()
+    assert 'href="/sso/wecom/login/?next=/health/checkin/"' in with_next
     settings.SOCIALACCOUNT_PROVIDERS = {}
     assert 'id="sso-buttons"' not in client.get("/accounts/login/").content.decode()
 

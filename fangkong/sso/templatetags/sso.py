@@ -20,8 +20,4 @@ def sso_buttons(context):
         }
         for p in selectors.platforms(request)
     ]
-    return {
-        "buttons": buttons,
-        "next": context.get("next", ""),
-        "csrf_token": context.get("csrf_token"),
-    }
+    return {"buttons": buttons, "next": context.get("next", "")}
