@@ -92,6 +92,15 @@ def test_wecom_mobile_from_getuserdetail_when_user_get_has_none(world, platforms
     assert "/cgi-bin/auth/getuserdetail" in platforms.paths()
 
 
+def test_wecom_qr_mode_for_desktop_browsers(world, platforms, staff_on_wecom, settings):
+    app = settings.SOCIALACCOUNT_PROVIDERS["wecom"]["APPS"][0]
+    app["settings"] |= {"mode": "qr", "authorize_url": f"{platforms.url}/wwlogin/sso/login"}
+    r = go(Client(), platforms, WECOM, "zhangwei")
+    assert r["Location"] == "/sso/confirm/"
+    login = next(r for r in platforms.requests if r["path"] == "/wwlogin/sso/login")
+    assert login["query"]["login_type"] == "CorpApp" and login["query"]["agentid"] == "1000002"
+
+
 def test_an_expired_wecom_token_is_renewed_once(world, platforms, staff_on_wecom):
     c = Client()
     go(c, platforms, WECOM, "zhangwei")
