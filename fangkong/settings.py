@@ -38,6 +38,11 @@ INSTALLED_APPS = [
     "fangkong.notices",
     "fangkong.relief",
     "fangkong.jobs",
+    # Before allauth, so that a template of ours would take precedence over its own.
+    "fangkong.sso",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "fangkong.lib.request_context.RequestContextMiddleware",
@@ -259,6 +265,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # urllib3 logs every request line at DEBUG, query string included, and WeCom's gettoken takes
+    # the organisation's secret in the query: kept at WARNING whatever LOG_LEVEL says.
+    "loggers": {"urllib3": {"level": "WARNING"}},
 }
 
 # --- Outbound channels (fangkong/notify) ---
@@ -319,3 +328,68 @@ RELIEF_ORPHAN_GRACE_HOURS = envint("RELIEF_ORPHAN_GRACE_HOURS", 24)
 # A worker checking an import touches it at least this often; an import "running" with no sign
 # of life for longer is abandoned (its worker died) and may be discarded.
 RELIEF_IMPORT_STALE_MINUTES = envint("RELIEF_IMPORT_STALE_MINUTES", 10)
+
+# --- Sign-in through work platforms (fangkong/sso, django-allauth) ---
+# A platform identity is bound to the person in post whose roster mobile equals the mobile the
+# platform returns, after that person confirms once; nobody is ever signed up by a platform.
+ACCOUNT_ADAPTER = "fangkong.sso.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "fangkong.sso.adapter.SocialAccountAdapter"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False  # platform tokens are used once and never kept
+# The buttons are links: a form POST whose answer redirects to the platform's origin would be
+# stopped by a Content-Security-Policy with form-action 'self'. Starting by GET can only sign the
+# visitor in as their own platform identity (the state ties the callback to their session), and a
+# first binding still needs the person's confirmation, posted to our own page.
+SOCIALACCOUNT_LOGIN_ON_GET = True
+SOCIALACCOUNT_REQUESTS_TIMEOUT = envint("SSO_HTTP_TIMEOUT", 10)
+SSO_CONFIRM_SECONDS = envint("SSO_CONFIRM_MINUTES", 10) * 60
+# Behind TLS the platforms must be given https:// callback addresses.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
+
+
+def _sso_app(client_id: str, secret: str, name: str = "", provider_id: str = "", **extra) -> dict:
+    app = {"client_id": client_id, "secret": secret, "name": name, "settings": extra}
+    return app | ({"provider_id": provider_id} if provider_id else {})
+
+
+SOCIALACCOUNT_PROVIDERS: dict = {}
+if envstr("SSO_WECOM_CORP_ID", ""):
+    # mode "oauth": opened inside the WeCom app; "qr": scan a QR code in a desktop browser.
+    SOCIALACCOUNT_PROVIDERS["wecom"] = {
+        "APPS": [
+            _sso_app(
+                envstr("SSO_WECOM_CORP_ID", ""),
+                envstr("SSO_WECOM_SECRET", ""),
+                agent_id=envstr("SSO_WECOM_AGENT_ID", ""),
+                mode=envstr("SSO_WECOM_MODE", "oauth"),
+                api_url=envstr("SSO_WECOM_API_URL", ""),
+                authorize_url=envstr("SSO_WECOM_AUTHORIZE_URL", ""),
+            )
+        ]
+    }
+if envstr("SSO_DINGTALK_CLIENT_ID", ""):
+    SOCIALACCOUNT_PROVIDERS["dingtalk"] = {
+        "APPS": [
+            _sso_app(
+                envstr("SSO_DINGTALK_CLIENT_ID", ""),
+                envstr("SSO_DINGTALK_CLIENT_SECRET", ""),
+                api_url=envstr("SSO_DINGTALK_API_URL", ""),
+                authorize_url=envstr("SSO_DINGTALK_AUTHORIZE_URL", ""),
+            )
+        ]
+    }
+if envstr("SSO_OIDC_SERVER_URL", ""):
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "APPS": [
+            _sso_app(
+                envstr("SSO_OIDC_CLIENT_ID", ""),
+                envstr("SSO_OIDC_SECRET", ""),
+                name=envstr("SSO_OIDC_NAME", "统一身份认证"),
+                provider_id=envstr("SSO_OIDC_ID", "oidc"),
+                server_url=envstr("SSO_OIDC_SERVER_URL", ""),
+            )
+        ]
+    }

@@ -18,6 +18,9 @@ urlpatterns = [
     path("screen/", include("fangkong.screen.urls")),
     path("notices/", include("fangkong.notices.urls")),
     path("relief/", include("fangkong.relief.urls")),
+    path("sso/", include("fangkong.sso.urls")),
+    # The platforms' redirect and callback URLs: allauth reverses them without a namespace.
+    path("sso/", include("fangkong.sso.platform_urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

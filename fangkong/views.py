@@ -30,7 +30,7 @@ def home(request):
                     "units": list(missing.order_by("path")[:10]),
                 }
             )
-    family_count = person.family.count() if person else 0
+    family_count = person.family.expected_on(clock.today()).count() if person else 0
     checkin = None
     if person is not None:
         done = household_today(person, clock.today())

@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from tests.platforms import platforms  # noqa: F401 (shared fixture: local sign-in platforms)
 from tests.receivers import http_receiver, smtp_server  # noqa: F401 (shared fixtures)
 from tests.relief_fixtures import relief_world  # noqa: F401 (shared fixture)
 from tests.world import build_world

@@ -387,7 +387,7 @@ def test_exports(world, rform, client_for, clock):
     ws = load_workbook(BytesIO(r.content)).active
     assert "疫情防控监测台账" in ws["A1"].value
     assert any("B2" in str(m) or "A2:A3" in str(m) for m in ws.merged_cells.ranges)
-    assert ws.cell(2, 8).value == "职工"
+    assert ws.cell(2, 9).value == "职工"
     texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
     assert "黄州区审计局" in texts and "下级合计" in texts
     dhis = c.get(f"/reports/{rform.pk}/dhis2.json?node=HG&from=2020-02-03&to=2020-02-03").json()

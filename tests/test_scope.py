@@ -23,6 +23,14 @@ EXEMPT = {
     "set_language": "stores the caller's own language choice",
     "api:openapi-json": "schema of the API, no data",
     "api:openapi-view": "interactive API docs, no data",
+    # Platform sign-in redirects (public, like the sign-in form); the whole flow, refusals and
+    # errors included, is in tests/test_sso.py against a local stand-in of each platform.
+    "wecom_login": "redirect to WeCom's sign-in page",
+    "wecom_callback": "WeCom's redirect back: binds nothing without a confirmation",
+    "dingtalk_login": "redirect to DingTalk's sign-in page",
+    "dingtalk_callback": "DingTalk's redirect back: binds nothing without a confirmation",
+    "openid_connect_login": "redirect to the OpenID Connect provider",
+    "openid_connect_callback": "the provider's redirect back: binds nothing without a confirmation",
 }
 EXEMPT_PREFIXES = {
     "admin:": "Django admin: staff flag only; no persona has it",
@@ -703,6 +711,142 @@ PAGE_CASES = [
         lambda w: reverse("screen:display_data", args=[w.screen_revoked_token]),
         404,
     ),
+]
+
+
+# The household list (issue 12, item 5): the person themself and whoever reports for their unit.
+def _member(key):
+    return lambda w: w.people[key].family.order_by("id").first().pk
+
+
+PAGE_CASES += [
+    Case("org:family", "staff", u("org:family", person_id("staff")), 200),
+    Case("org:family", "county_liaison", u("org:family", person_id("staff")), 200),
+    *[
+        Case("org:family", p, u("org:family", person_id("staff")), 404)
+        for p in ["leader", "city_coord", "outsider"]
+    ],
+    Case("org:family", "staff", u("org:family", person_id("county_liaison")), 404),
+    Case("org:family", "county_liaison", u("org:family", person_id("xn_clerk")), 404),
+    Case(
+        "org:family_move_out",
+        "staff",
+        u("org:family_move_out", person_id("staff"), _member("staff")),
+        302,
+        "post",
+        data={"moved_out_on": "2020-02-03"},
+    ),
+    *[
+        Case(
+            "org:family_move_out",
+            p,
+            u("org:family_move_out", person_id("staff"), _member("staff")),
+            404,
+            "post",
+            data={"moved_out_on": "2020-02-03"},
+        )
+        for p in ["leader", "city_coord", "outsider"]
+    ],
+    # Someone else's family member through one's own household: 404.
+    Case(
+        "org:family_move_out",
+        "staff",
+        u("org:family_move_out", person_id("staff"), _member("xn_clerk")),
+        404,
+        "post",
+        data={"moved_out_on": "2020-02-03"},
+    ),
+]
+
+
+# The leading group (issue 12, item 4): seen with the unit, managed by its liaison and coordinators.
+def _seat(unit_code, person_key):
+    """A member's seat in a unit's group, made once per world through the service."""
+
+    def make(w):
+        from datetime import date
+
+        from fangkong.org import services as org_services
+
+        seats = w.__dict__.setdefault("seats", {})
+        if unit_code not in seats:
+            seats[unit_code] = org_services.leading_group_appoint(
+                actor=w.users["admin"],
+                unit=w.units[unit_code],
+                person=w.people[person_key],
+                role="member",
+                valid_from=date.today(),
+            )
+        return seats[unit_code].pk
+
+    return make
+
+
+PAGE_CASES += [
+    *[
+        Case("org:leading_group", p, u("org:leading_group", unit_code("HG-HZ")), 200)
+        for p in ["prov_coord", "city_coord", "county_liaison", "leader"]
+    ],
+    *[
+        Case("org:leading_group", p, u("org:leading_group", unit_code("HG-HZ")), 404)
+        for p in ["staff", "outsider"]
+    ],
+    Case(
+        "org:leading_group",
+        "leader",
+        u("org:leading_group", unit_code("HG-HZ")),
+        404,
+        "post",
+        data={"role": "member"},
+    ),
+    *[
+        Case(
+            "org:leading_group_end",
+            p,
+            u("org:leading_group_end", unit_code("HG-HZ"), _seat("HG-HZ", "staff")),
+            302,
+            "post",
+            data={"valid_to": "2020-02-03"},
+        )
+        for p in ["county_liaison", "city_coord"]
+    ],
+    *[
+        Case(
+            "org:leading_group_end",
+            p,
+            u("org:leading_group_end", unit_code("HG-HZ"), _seat("HG-HZ", "staff")),
+            404,
+            "post",
+            data={"valid_to": "2020-02-03"},
+        )
+        for p in ["leader", "staff", "outsider"]
+    ],
+    # Another unit's seat through one's own unit: 404.
+    Case(
+        "org:leading_group_end",
+        "county_liaison",
+        u("org:leading_group_end", unit_code("HG-HZ"), _seat("XG-XN", "xn_clerk")),
+        404,
+        "post",
+        data={"valid_to": "2020-02-03"},
+    ),
+]
+
+# Platform sign-in (issue 12, item 2): the confirmation needs a pending identity in the session
+# (none here: refused); the adoption counts follow the people-view scope.
+PAGE_CASES += [
+    Case("sso:confirm", "staff", u("sso:confirm"), 403),
+    Case("sso:confirm", "admin", u("sso:confirm"), 403, "post", data={"action": "confirm"}),
+    Case("sso:adoption", "admin", u("sso:adoption", query="?node=XG"), 200),
+    Case("sso:adoption", "prov_coord", u("sso:adoption"), 200),
+    Case("sso:adoption", "city_coord", u("sso:adoption", query="?node=HG"), 200, absent=("孝感",)),
+    Case("sso:adoption", "city_coord", u("sso:adoption", query="?node=XG"), 404),
+    Case("sso:adoption", "county_liaison", u("sso:adoption", query="?node=HG-HZ"), 200),
+    Case("sso:adoption", "county_liaison", u("sso:adoption", query="?node=HG"), 404),
+    Case("sso:adoption", "leader", u("sso:adoption", query="?node=HG-HZ"), 200),
+    Case("sso:adoption", "outsider", u("sso:adoption", query="?node=HG-HZ"), 404),
+    Case("sso:adoption", "staff", u("sso:adoption"), 404),
+    Case("sso:adoption", "staff", u("sso:adoption", query="?node=HG-HZ-ZH"), 404),
 ]
 
 API_CASES = [

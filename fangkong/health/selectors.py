@@ -107,7 +107,7 @@ def unit_day(user, unit: OrgUnit, day: date) -> tuple[list[Person], dict]:
                     Q(end__isnull=True) | Q(end__gte=day)
                 )
             ),
-            family_total=count(FamilyMember.objects.filter(person=OuterRef("pk"))),
+            family_total=count(FamilyMember.objects.expected_on(day).filter(person=OuterRef("pk"))),
             family_done=count(fam),
             family_abnormal=count(fam.filter(abnormal=True)),
         )

@@ -339,7 +339,8 @@ def checkin_submit(
         if first is not None:
             return first
     if any(a.family_member_id is not None for a in answers):
-        family_ids = set(person.family.values_list("id", flat=True))
+        # Only the members expected today: one added today joins tomorrow, one moved out leaves.
+        family_ids = set(person.family.expected_on(clock.today()).values_list("id", flat=True))
         if any(a.family_member_id not in family_ids | {None} for a in answers):
             raise ValidationError({"family_member_id": ERR_FAMILY_NOT_YOURS})
     for a in answers:
@@ -511,5 +512,6 @@ def checkins_purge(*, actor, before: date) -> dict:
     return {"deleted": deleted, "aggregates": aggregates}
 
 
-def family_of(person: Person) -> list[FamilyMember]:
-    return list(person.family.order_by("id"))
+def family_of(person: Person, day: date) -> list[FamilyMember]:
+    """The household members whose check-in is due on `day`."""
+    return list(person.family.expected_on(day).order_by("id"))

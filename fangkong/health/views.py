@@ -69,7 +69,7 @@ def _initial_from(checkin) -> dict:
 
 def _checkin_page(request, person, *, proxy: bool):
     day = clock.today()
-    family = services.family_of(person)
+    family = services.family_of(person, day)
     today = selectors.household_today(person, day)
     locked = services.is_locked(day)
     if request.method == "POST" and not locked:
@@ -179,6 +179,7 @@ def unit_day(request, code: str):
             "status": status,
             "is_today": day == clock.today(),
             "can_report": org.can(request.user, org.CAP_REPORT, unit),
+            "family_changes": list(org.family_changes(unit, day)),
         },
     )
 

@@ -9,6 +9,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fangkong.lib import clock
 from fangkong.notices import selectors, services
 from fangkong.notices.forms import NoticeForm
 from fangkong.notices.models import NoticeRecipient
@@ -25,10 +26,17 @@ def notice_list(request):
         )
     }
     can_publish = bool(org.units_for(request.user, org.CAP_CHASE).exists())
+    # The board also names who leads the epidemic work where the reader works (领导小组).
+    nearest = org.nearest_leading_group(org.own_person(request.user), clock.today())
     return render(
         request,
         "notices/list.html",
-        {"rows": [(n, receipts.get(n.pk)) for n in notices], "can_publish": can_publish},
+        {
+            "rows": [(n, receipts.get(n.pk)) for n in notices],
+            "can_publish": can_publish,
+            "group_unit": nearest[0] if nearest else None,
+            "group": nearest[1] if nearest else None,
+        },
     )
 
 

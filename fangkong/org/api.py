@@ -40,6 +40,8 @@ class FamilyOut(Schema):
     relation: str
     lives_with: bool
     birth_year: int | None
+    active_from: date | None
+    moved_out_on: date | None
 
 
 class PersonOut(Schema):

@@ -166,6 +166,74 @@ class ReportingLine(models.Model):
         return f"{self.unit} → {self.superior}"
 
 
+class GroupRole(models.TextChoices):
+    """Places in a unit's epidemic leading group (疫情防控领导小组)."""
+
+    LEADER = "leader", _("组长")
+    DEPUTY = "deputy", _("副组长")
+    MEMBER = "member", _("成员")
+    OFFICE = "office", _("办公室联系人")
+
+
+# Roles one person holds at a time: appointing a successor closes the holder's seat.
+SINGLE_SEAT_ROLES = frozenset({GroupRole.LEADER, GroupRole.OFFICE})
+
+
+class LeadingGroupSeatQuerySet(models.QuerySet):
+    def on(self, day: date) -> "LeadingGroupSeatQuerySet":
+        """Seats held on `day` (both ends inclusive)."""
+        return self.filter(valid_from__lte=day).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+        )
+
+
+class LeadingGroupSeat(models.Model):
+    """One person's place in a unit's leading group over a dated period.
+
+    Rows are never rewritten: a change closes the current seat (its `valid_to`, the last day) and
+    opens another, so the group on any past day can be read back.
+    """
+
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="leading_group", verbose_name=_("单位")
+    )
+    person = models.ForeignKey(
+        "org.Person",
+        on_delete=models.PROTECT,
+        related_name="leading_group_seats",
+        verbose_name=_("人员"),
+    )
+    role = models.CharField(_("职务"), max_length=10, choices=GroupRole.choices)
+    duty = models.CharField(_("分工或说明"), max_length=100, blank=True)
+    phone = models.CharField(_("办公电话"), max_length=30, blank=True)
+    valid_from = models.DateField(_("起始日期"))
+    valid_to = models.DateField(_("截止日期"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LeadingGroupSeatQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["unit_id", "valid_from", "id"]
+        verbose_name = _("领导小组成员")
+        verbose_name_plural = _("领导小组成员")
+        indexes = [models.Index(fields=["unit", "valid_from"], name="group_seat_unit_from")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="group_seat_ends_after_start",
+            ),
+            # One open 组长 and one open office contact per unit (the service closes the last one).
+            models.UniqueConstraint(
+                fields=["unit", "role"],
+                condition=Q(valid_to__isnull=True, role__in=["leader", "office"]),
+                name="one_open_single_seat",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.get_role_display()} · {self.person}"
+
+
 class PoliticalStatus(models.TextChoices):
     CPC_MEMBER = "cpc", _("中共党员")
     CPC_PROBATIONARY = "cpc_probationary", _("中共预备党员")
@@ -222,7 +290,11 @@ class Person(models.Model):
         ordering = ["unit__path", "id"]
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
-        indexes = [models.Index(fields=["unit", "left_on"], name="person_unit_left")]
+        indexes = [
+            models.Index(fields=["unit", "left_on"], name="person_unit_left"),
+            # Platform sign-in finds a person by the mobile the platform returns.
+            models.Index(fields=["mobile"], name="person_mobile"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["staff_number"],
@@ -259,8 +331,26 @@ class Relation(models.TextChoices):
     CO_RESIDENT = "co_resident", _("同住人（非亲属）")
 
 
+class FamilyMemberQuerySet(models.QuerySet):
+    def expected_on(self, day: date) -> "FamilyMemberQuerySet":
+        """Members whose check-in is due on `day`: the one rule for the household's expected set.
+
+        A change a staff member records counts from the next day (`active_from` is the day after
+        an addition; `expected_until` is the day a move-out was recorded), so a day already begun
+        keeps the set it started with.
+        """
+        return self.filter(
+            Q(active_from__isnull=True) | Q(active_from__lte=day),
+            Q(expected_until__isnull=True) | Q(expected_until__gte=day),
+        )
+
+
 class FamilyMember(models.Model):
-    """A family member or co-resident whose health the staff member reports daily."""
+    """A family member or co-resident whose health the staff member reports daily.
+
+    Never deleted once the household declares it: moving out is dated (`moved_out_on`, as the
+    staff member states it) and ends the check-in after the day it was recorded.
+    """
 
     person = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="family", verbose_name=_("职工")
@@ -270,7 +360,13 @@ class FamilyMember(models.Model):
     lives_with = models.BooleanField(_("是否同住"), default=True)
     birth_year = models.PositiveSmallIntegerField(_("出生年份"), null=True, blank=True)
     mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
+    # Empty for members registered by the roster (expected from the start).
+    active_from = models.DateField(_("纳入打卡日期"), null=True, blank=True)
+    moved_out_on = models.DateField(_("迁出日期"), null=True, blank=True)
+    expected_until = models.DateField(_("打卡截止日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FamilyMemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["person_id", "id"]
@@ -279,6 +375,10 @@ class FamilyMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.get_relation_display()}）"
+
+    @property
+    def moved_out(self) -> bool:
+        return self.moved_out_on is not None
 
 
 class RosterUpload(models.Model):

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_noop as N_
 from fangkong.lib import crypto, idcard
 from fangkong.lib.masking import mask_id_number, mask_mobile
 from fangkong.lib.spreadsheet_out import Workbook, restore
+from fangkong.lib.mobile import normalise_mobile
 from fangkong.org import selectors
 from fangkong.org.models import (
     FamilyMember,
@@ -545,21 +546,14 @@ def _limited(limit: int):
     return parse
 
 
-_MOBILE_RE = re.compile(r"^1\d{10}$")
-
-
 def parse_mobile(value: Any) -> str | None:
     text = _text(value)
     if not text:
         return None
     if "*" in text:
         return Masked(text)
-    digits = re.sub(r"[\s\-()（）]", "", text)
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    if not _MOBILE_RE.match(digits):
+    digits = normalise_mobile(text)
+    if digits is None:
         raise _Bad(ERR_MOBILE)
     return digits
 

@@ -7,7 +7,8 @@ compares the grant's unit with the ancestors written in the target's path, so it
 once the grants are loaded (one query per request, cached on the user object).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 from django.db.models import Q, QuerySet, Value
 from django.http import Http404
@@ -252,6 +253,126 @@ def people_for(user, cap: str = CAP_PEOPLE_VIEW, *, include_self: bool = True) -
 
 def family_for(user, cap: str = CAP_PEOPLE_VIEW) -> QuerySet[FamilyMember]:
     return FamilyMember.objects.filter(person__in=people_for(user, cap))
+
+
+@dataclass
+class LeadingGroup:
+    """A unit's leading group on one day. `leader_is_default`: no 组长 was named, so the unit's
+    first responsible person leads by default."""
+
+    unit_id: int
+    day: date
+    leader: Person | None = None
+    leader_is_default: bool = False
+    deputies: list = field(default_factory=list)
+    members: list = field(default_factory=list)
+    office: object | None = None  # the office contact's seat (person, phone, duty)
+    seats: list = field(default_factory=list)
+
+    @property
+    def is_set(self) -> bool:
+        return bool(self.seats)
+
+    def summary(self) -> str:
+        """One line for roll-ups and exports: 组长 X；办公室 Y 电话."""
+        parts = []
+        if self.leader is not None:
+            parts.append(f"组长 {self.leader.name}")
+        if self.office is not None:
+            contact = f"办公室 {self.office.person.name}"
+            parts.append(f"{contact} {self.office.phone}".strip())
+        return "；".join(parts)
+
+
+def leading_groups_on(units: list[OrgUnit], day: date) -> dict[int, LeadingGroup]:
+    """The leading group of each unit on `day`, in one query (the default 组长 needs the units'
+    `first_responsible` loaded, as the callers' unit queries do)."""
+    from fangkong.org.models import GroupRole, LeadingGroupSeat
+
+    groups = {u.pk: LeadingGroup(u.pk, day) for u in units}
+    seats = (
+        LeadingGroupSeat.objects.on(day)
+        .filter(unit_id__in=list(groups))
+        .select_related("person")
+        .order_by("unit_id", "valid_from", "id")
+    )
+    for seat in seats:
+        g = groups[seat.unit_id]
+        g.seats.append(seat)
+        if seat.role == GroupRole.LEADER:
+            g.leader = seat.person
+        elif seat.role == GroupRole.DEPUTY:
+            g.deputies.append(seat)
+        elif seat.role == GroupRole.MEMBER:
+            g.members.append(seat)
+        elif seat.role == GroupRole.OFFICE:
+            g.office = seat
+    for u in units:
+        g = groups[u.pk]
+        if g.leader is None and u.first_responsible_id:
+            g.leader, g.leader_is_default = u.first_responsible, True
+    return groups
+
+
+def leading_group_on(unit: OrgUnit, day: date) -> LeadingGroup:
+    return leading_groups_on([unit], day)[unit.pk]
+
+
+def leading_group_history(unit: OrgUnit) -> QuerySet:
+    """Every seat the unit's group ever had, newest first."""
+    from fangkong.org.models import LeadingGroupSeat
+
+    return (
+        LeadingGroupSeat.objects.filter(unit=unit)
+        .select_related("person")
+        .order_by("-valid_from", "role", "-id")
+    )
+
+
+def nearest_leading_group(person: Person | None, day: date) -> tuple[OrgUnit, LeadingGroup] | None:
+    """The leading group a staff member answers to: that of their own unit, else of the nearest
+    unit above it that has named one (a division has none of its own). Two queries."""
+    from fangkong.org.models import LeadingGroupSeat
+
+    if person is None:
+        return None
+    chain = ancestor_ids(person.unit.path)
+    with_group = set(
+        LeadingGroupSeat.objects.on(day).filter(unit_id__in=chain).values_list("unit_id", flat=True)
+    )
+    nearest = next((uid for uid in reversed(chain) if uid in with_group), None)
+    if nearest is None:
+        return None
+    unit = OrgUnit.objects.select_related("first_responsible").get(pk=nearest)
+    return unit, leading_group_on(unit, day)
+
+
+def get_household_for(user, person_id: int) -> Person:
+    """A staff member whose family list the user may change: themself, or someone they report for.
+
+    404 alike for missing and not-yours, as every lookup here.
+    """
+    person = one_or_none(Person.objects.select_related("unit").filter(pk=person_id))
+    if person is None or not (person.user_id == user.pk or can(user, CAP_REPORT, person.unit)):
+        raise Http404("no such household")
+    return person
+
+
+def family_changes(unit: OrgUnit, day) -> QuerySet[FamilyMember]:
+    """Family members added or moved out by a household of the unit's subtree on `day`.
+
+    The services date both changes from the day they were recorded (`active_from` is the next
+    day, `expected_until` the day itself), so this reads them back without a join on the audit.
+    """
+    from datetime import timedelta
+
+    low, high = subtree_bounds(unit.path)
+    return (
+        FamilyMember.objects.filter(person__unit__path__gte=low, person__unit__path__lt=high)
+        .filter(Q(active_from=day + timedelta(days=1)) | Q(expected_until=day))
+        .select_related("person", "person__unit")
+        .order_by("person__unit__path", "person_id", "id")
+    )
 
 
 def reporting_lines_for(user) -> QuerySet[ReportingLine]:

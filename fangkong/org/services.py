@@ -2,7 +2,7 @@
 
 import hashlib
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,12 +12,14 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from fangkong.audit.services import audit_record, audit_record_many, diff
-from fangkong.lib import crypto, idcard
+from fangkong.lib import clock, crypto, idcard
 from fangkong.lib.masking import mask_id_number, mask_mobile
 from fangkong.org import roster, selectors
 from fangkong.org.models import (
     SEGMENT,
+    SINGLE_SEAT_ROLES,
     FamilyMember,
+    LeadingGroupSeat,
     OrgUnit,
     Person,
     Rank,
@@ -159,6 +161,128 @@ def reporting_line_add(
     return line
 
 
+# --- The leading group (领导小组): dated seats, managed by the unit's coordinator or liaison. ---
+
+ERR_GROUP_NOT_ALLOWED = "只有本单位联络员或上级协调员可以调整领导小组。"
+ERR_GROUP_PERSON_OUTSIDE = "领导小组成员必须是本单位或其下级单位的在职人员。"
+ERR_GROUP_DATE_WINDOW = "日期应在一年前至一个月后之间，请核对。"
+ERR_GROUP_BEFORE_CURRENT = (
+    "起始日期须晚于现任人员的起始日期（及已卸任人员的截止日期），历史记录不能覆盖。"
+)
+ERR_GROUP_SAME_SEAT = "此人已担任该职务，无需重复任命。"
+ERR_GROUP_ALREADY_ENDED = "该任职已结束。"
+ERR_GROUP_END_BEFORE_START = "截止日期不能早于起始日期。"
+# Appointments may be recorded late (a group set up last winter) or announced a little ahead.
+GROUP_PAST_DAYS, GROUP_FUTURE_DAYS = 366, 31
+
+
+def _group_day_ok(day: date) -> bool:
+    today = clock.today()
+    return (
+        today - timedelta(days=GROUP_PAST_DAYS) <= day <= today + timedelta(days=GROUP_FUTURE_DAYS)
+    )
+
+
+def seat_snapshot(seat: LeadingGroupSeat) -> dict:
+    return {
+        "unit": seat.unit.code,
+        "role": seat.role,
+        "person": seat.person_id,
+        "duty": seat.duty,
+        "phone": seat.phone,
+        "valid_from": seat.valid_from.isoformat(),
+        "valid_to": seat.valid_to.isoformat() if seat.valid_to else None,
+    }
+
+
+@transaction.atomic
+def leading_group_appoint(
+    *,
+    actor,
+    unit: OrgUnit,
+    person: Person,
+    role: str,
+    valid_from: date,
+    duty: str = "",
+    phone: str = "",
+) -> LeadingGroupSeat:
+    """Seat a person in the unit's leading group from `valid_from`.
+
+    A successor to a single seat (组长, office contact) closes the holder's seat the day before;
+    a person changing place (成员 → 副组长) has their old seat closed the same way. Earlier rows
+    are never rewritten, so the start must come after the seats it would close.
+    """
+    if not selectors.can(actor, selectors.CAP_ROSTER_MANAGE, unit):
+        raise PermissionDenied(ERR_GROUP_NOT_ALLOWED)
+    if not _group_day_ok(valid_from):
+        raise ValidationError({"valid_from": ERR_GROUP_DATE_WINDOW})
+    if not _in_subtree(person, unit) or not person.is_active_on(valid_from):
+        raise ValidationError({"person": ERR_GROUP_PERSON_OUTSIDE})
+    # Lock the unit's seats: two coordinators appointing at once must not both close one seat.
+    seats = list(LeadingGroupSeat.objects.select_for_update().filter(unit=unit))
+    open_own = [s for s in seats if s.person_id == person.pk and s.valid_to is None]
+    if any(s.role == role for s in open_own):
+        raise ValidationError({"person": ERR_GROUP_SAME_SEAT})
+    to_close = list(open_own)
+    if role in SINGLE_SEAT_ROLES:
+        to_close += [s for s in seats if s.role == role and s.valid_to is None]
+        # A closed seat of the same single role must have ended before the new one starts.
+        if any(s.role == role and s.valid_to and s.valid_to >= valid_from for s in seats):
+            raise ValidationError({"valid_from": ERR_GROUP_BEFORE_CURRENT})
+    if any(s.valid_from >= valid_from for s in to_close):
+        raise ValidationError({"valid_from": ERR_GROUP_BEFORE_CURRENT})
+    closed = []
+    for s in to_close:
+        before = seat_snapshot(s)
+        s.valid_to = valid_from - timedelta(days=1)
+        s.save(update_fields=["valid_to"])
+        closed.append(s.pk)
+        old, new = diff(before, seat_snapshot(s))
+        audit_record(actor=actor, action="leading_group.end", obj=s, old=old, new=new)
+    seat = LeadingGroupSeat(
+        unit=unit,
+        person=person,
+        role=role,
+        duty=duty.strip(),
+        phone=phone.strip(),
+        valid_from=valid_from,
+    )
+    seat.full_clean()
+    seat.save()
+    audit_record(
+        actor=actor,
+        action="leading_group.appoint",
+        obj=seat,
+        new=seat_snapshot(seat) | {"closed": closed},
+    )
+    return seat
+
+
+@transaction.atomic
+def leading_group_end(*, actor, seat: LeadingGroupSeat, valid_to: date) -> LeadingGroupSeat:
+    """Close a seat on `valid_to` (its last day); the row stays for the history."""
+    seat = (
+        LeadingGroupSeat.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .get(pk=seat.pk)
+    )
+    if not selectors.can(actor, selectors.CAP_ROSTER_MANAGE, seat.unit):
+        raise PermissionDenied(ERR_GROUP_NOT_ALLOWED)
+    if seat.valid_to is not None:
+        raise ValidationError(ERR_GROUP_ALREADY_ENDED)
+    if not _group_day_ok(valid_to):
+        raise ValidationError({"valid_to": ERR_GROUP_DATE_WINDOW})
+    if valid_to < seat.valid_from:
+        raise ValidationError({"valid_to": ERR_GROUP_END_BEFORE_START})
+    before = seat_snapshot(seat)
+    seat.valid_to = valid_to
+    seat.full_clean()
+    seat.save(update_fields=["valid_to"])
+    old, new = diff(before, seat_snapshot(seat))
+    audit_record(actor=actor, action="leading_group.end", obj=seat, old=old, new=new)
+    return seat
+
+
 def person_snapshot(person: Person) -> dict:
     return {
         "name": person.name,
@@ -286,6 +410,101 @@ def family_member_remove(*, actor, member: FamilyMember) -> None:
         old={"person": member.person_id, "relation": member.relation},
     )
     member.delete()
+
+
+# --- The household list a staff member keeps (家庭成员及同住人): dated, never deleted. ---
+
+ERR_FAMILY_NOT_ALLOWED = "只有本人或本单位联络员可以修改家庭成员名单。"
+ERR_FAMILY_DUPLICATE = "已登记同名、同关系的家庭成员，请勿重复添加。"
+ERR_FAMILY_ALREADY_MOVED_OUT = "该家庭成员已登记迁出，无需重复登记。"
+ERR_FAMILY_MOVE_OUT_FUTURE = "迁出日期不能晚于今天；尚未迁出的，请在迁出当天再登记。"
+ERR_FAMILY_MOVE_OUT_TOO_OLD = "迁出日期不能早于一年前，请核对日期。"
+ERR_FAMILY_BIRTH_YEAR = "出生年份应在 1900 年至今年之间。"
+# How far back a move-out may be dated: older dates are almost always typing mistakes.
+FAMILY_MOVE_OUT_WINDOW_DAYS = 366
+
+
+def _may_edit_household(actor, person: Person) -> bool:
+    """The staff member themself, or someone who reports for their unit (liaison, administrator)."""
+    return person.user_id == actor.pk or selectors.can(actor, selectors.CAP_REPORT, person.unit)
+
+
+def family_member_snapshot(member: FamilyMember) -> dict:
+    """What the audit trail keeps of a member: no name or mobile in clear (they are personal data)."""
+    return {
+        "person": member.person_id,
+        "relation": member.relation,
+        "lives_with": member.lives_with,
+        "active_from": member.active_from.isoformat() if member.active_from else None,
+        "moved_out_on": member.moved_out_on.isoformat() if member.moved_out_on else None,
+        "expected_until": member.expected_until.isoformat() if member.expected_until else None,
+    }
+
+
+@transaction.atomic
+def family_member_declare(
+    *,
+    actor,
+    person: Person,
+    name: str,
+    relation: str,
+    lives_with: bool = True,
+    birth_year: int | None = None,
+    mobile: str = "",
+) -> FamilyMember:
+    """A staff member adds a family member or co-resident; the check-in includes them from tomorrow."""
+    if not _may_edit_household(actor, person):
+        raise PermissionDenied(ERR_FAMILY_NOT_ALLOWED)
+    today = clock.today()
+    name = name.strip()
+    if birth_year is not None and not 1900 <= birth_year <= today.year:
+        raise ValidationError({"birth_year": ERR_FAMILY_BIRTH_YEAR})
+    current = person.family.filter(moved_out_on__isnull=True, name=name, relation=relation)
+    if current.exists():
+        raise ValidationError({"name": ERR_FAMILY_DUPLICATE})
+    member = FamilyMember(
+        person=person,
+        name=name,
+        relation=relation,
+        lives_with=lives_with,
+        birth_year=birth_year,
+        mobile=mobile,
+        active_from=today + timedelta(days=1),
+    )
+    member.full_clean()
+    member.save()
+    audit_record(
+        actor=actor, action="family.declare", obj=member, new=family_member_snapshot(member)
+    )
+    return member
+
+
+@transaction.atomic
+def family_member_move_out(*, actor, member: FamilyMember, moved_out_on: date) -> FamilyMember:
+    """Record that a member moved out on a (past or today's) date; the check-in drops them tomorrow."""
+    member = (
+        FamilyMember.objects.select_for_update(of=("self",))
+        .select_related("person__unit")
+        .get(pk=member.pk)
+    )
+    if not _may_edit_household(actor, member.person):
+        raise PermissionDenied(ERR_FAMILY_NOT_ALLOWED)
+    if member.moved_out_on is not None:
+        raise ValidationError(ERR_FAMILY_ALREADY_MOVED_OUT)
+    today = clock.today()
+    if moved_out_on > today:
+        raise ValidationError({"moved_out_on": ERR_FAMILY_MOVE_OUT_FUTURE})
+    if moved_out_on < today - timedelta(days=FAMILY_MOVE_OUT_WINDOW_DAYS):
+        raise ValidationError({"moved_out_on": ERR_FAMILY_MOVE_OUT_TOO_OLD})
+    before = family_member_snapshot(member)
+    member.moved_out_on = moved_out_on
+    # Today's check-in (perhaps already submitted) keeps them; the next day's does not.
+    member.expected_until = today
+    member.full_clean()
+    member.save(update_fields=["moved_out_on", "expected_until"])
+    old, new = diff(before, family_member_snapshot(member))
+    audit_record(actor=actor, action="family.move_out", obj=member, old=old, new=new)
+    return member
 
 
 # --- Roster import and export (名册导入导出). ---

@@ -44,7 +44,7 @@ def ledger_xlsx(*, form: ReportForm, node: OrgUnit, day_from: date, day_to: date
     )
     cell = wb.add_format({"border": 1})
     total = wb.add_format({"border": 1, "bold": True, "bg_color": "#FFF2CC"})
-    fixed = ["日期", "单位", "第一责任人", "联络员", "报送状态", "报送时间", "类型"]
+    fixed = ["日期", "单位", "第一责任人", "联络员", "领导小组", "报送状态", "报送时间", "类型"]
     groups = [("staff", "职工"), ("family", "家属")]
     fields = form.fields
     width = len(fixed) + len(fields) + 1
@@ -73,11 +73,10 @@ def ledger_xlsx(*, form: ReportForm, node: OrgUnit, day_from: date, day_to: date
     ws.merge_range(1, col, 2, col, "情况说明", head)
     ordered = [f for g, _n in groups for f in fields if f.get("group") == g]
     row = 3
-    people = None
     for day in _days(day_from, day_to):
         rows = selectors.rollup(form, node, day, day)
-        if people is None:
-            people = selectors.responsibles([r.id for r in rows.values() if r.expected])
+        # Per day: the leading group is dated, so each row names the group of its own day.
+        people = selectors.responsibles([r.id for r in rows.values() if r.expected], day)
         narratives = dict(
             CurrentReport.objects.filter(
                 form=form, day=day, unit_id__in=[r.id for r in rows.values()]
@@ -93,6 +92,7 @@ def ledger_xlsx(*, form: ReportForm, node: OrgUnit, day_from: date, day_to: date
                 r.name,
                 people.get(r.id, {}).get("first_responsible", ""),
                 people.get(r.id, {}).get("liaisons", ""),
+                people.get(r.id, {}).get("group", ""),
                 str(selectors.STATUS_LABELS[r.status]),
                 timezone.localtime(cur["first_submitted_at"]).strftime("%m-%d %H:%M")
                 if cur
@@ -133,7 +133,7 @@ def rollup_pdf(*, form: ReportForm, node: OrgUnit, day: date) -> bytes:
 
     rows = selectors.rollup(form, node, day, day)
     children = selectors.children_rows(rows, node)
-    people = selectors.responsibles([c.id for c in children])
+    people = selectors.responsibles([c.id for c in children], day)
     html = render_to_string(
         "reports/rollup_pdf.html",
         {

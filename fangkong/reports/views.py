@@ -217,7 +217,7 @@ def rollup(request, form_id: int):
     rows = selectors.rollup(form, node, day_from, day)
     me = rows[node.pk]
     children = selectors.children_rows(rows, node)
-    people = selectors.responsibles([node.pk] + [c.id for c in children])
+    people = selectors.responsibles([node.pk] + [c.id for c in children], day)
     found = selectors.signals(form, rows, node, day)
     trend = selectors.trend(form, node, day - timedelta(days=29), day)
     labels = {f["key"]: f["label"] for f in form.fields}
