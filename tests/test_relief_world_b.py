@@ -205,7 +205,11 @@ def test_the_clean_world_has_no_planted_problem_but_keeps_its_decoys(worlds):
 
 def test_the_clean_world_keeps_the_rules_it_claims():
     """Independent of any detector: the invariants a clean collected folder must hold."""
-    w = build_world(11, "small", clean=True)
+    check_clean(build_world(11, "small", clean=True))
+
+
+def check_clean(w) -> None:
+    """The rules the clean world claims to keep (also run by hand on the mid and full sizes)."""
     # Every registered gift reached the bank, every donation credit is registered.
     credits = {b.ref for b in w.bank if b.credit}
     for g in w.cash:
@@ -245,6 +249,21 @@ def test_the_clean_world_keeps_the_rules_it_claims():
     for days in seen.values():
         days.sort()
         assert all((b - a).days > 7 for a, b in zip(days, days[1:], strict=False)), days
+    near = [
+        p
+        for p in w.payments
+        if p.kind in ("purchase", "contract", "service")
+        and B.APPROVAL_LIMIT * 0.85 <= p.amount < B.APPROVAL_LIMIT
+    ]
+    assert not near, near[:3]
+    invoices = [(p.invoice_code, p.invoice) for p in w.payments if p.invoice]
+    assert len(set(invoices)) == len(invoices)
+    # Protective supplies go only to designated hospitals, apart from fever-clinic handfuls.
+    outside = defaultdict(int)
+    for a in w.allocs:
+        if a.item.priority and not getattr(a.recipient, "designated", False):
+            outside[(a.recipient.name, a.item.key)] += a.qty
+    assert all(q <= 10 * w.items[k].box for (_, k), q in outside.items()), outside
 
 
 def test_a_folder_with_other_files_is_refused(tmp_path):

@@ -1193,7 +1193,7 @@ def hospitals(sh: Shelf) -> None:
                 title=f"{h.name}向市疫情防控指挥部申请防护物资汇总",
             )
             sh.add(path, "xlsx", f"{HOSP}/{h.folder}", "request", [s])
-        if w.scale.bed_reports and (h.designated or n % 3 == 0):
+        if w.scale.bed_reports and (h.designated or n % 5 == 0):
             _beds(sh, h, folder)
         if h.frontline:
             _duty(sh, h, folder, n)

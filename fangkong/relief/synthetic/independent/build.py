@@ -90,7 +90,7 @@ class Scale:
 SCALES = {
     "small": Scale("small", 7, 110, 190, 110, 26, 16, 26, 16, 1, False, False, 6),
     "mid": Scale("mid", 16, 480, 900, 450, 90, 55, 70, 28, 3, True, True, 12),
-    "full": Scale("full", 40, 1500, 2700, 1300, 240, 140, 160, 52, 10, True, True, 24),
+    "full": Scale("full", 40, 1500, 2100, 1000, 240, 140, 160, 52, 10, True, True, 10),
 }
 
 # name, alias, kind, level, beds, designated, county, opened, closed
@@ -780,6 +780,10 @@ def build_contract_payments(w: World, s: Streams) -> None:
             plan.append((dels[-1].day + timedelta(days=rng.randrange(3, 20)), total_value))
         if not _split_ok([a for _, a in plan]):
             plan = [(plan[-1][0], total_value)]
+        if not _split_ok([a for _, a in plan]):
+            # Just under the limit: paid as 40 % on delivery and the rest three weeks later.
+            part = total_value * 2 // 5
+            plan = [(plan[-1][0], part), (plan[-1][0] + timedelta(days=21), total_value - part)]
         for day, amount in plan:
             if day > CUTOFF or amount <= 0:
                 continue
@@ -795,7 +799,7 @@ def build_contract_payments(w: World, s: Streams) -> None:
                     amount=amount,
                     summary=f"支付{c.item.name}采购款（合同{c.no}）",
                     code="31003" if c.item.key == "vent" else "30218",
-                    invoice=f"{s(f'inv/{c.ref}/{day}').randrange(10**7, 10**8)}",
+                    invoice=w.ids.invoice()[1],
                     contract=c,
                     kind="contract",
                 )
@@ -1107,7 +1111,9 @@ def build_allocations(w: World, s: Streams) -> None:
                 rng = s(f"alloc/{b.ref}/{d}")
                 item = b.item
                 left = remaining[b.ref]
-                fresh = (d - b.intake_day).days < 3
+                fresh = (
+                    d - b.intake_day
+                ).days < 3 and not item.priority  # protective supplies go out at once
                 share = (
                     left
                     if not fresh or left <= 10 * item.per_case
@@ -1124,12 +1130,11 @@ def build_allocations(w: World, s: Streams) -> None:
                     total_w = sum(x for _, x in pool) or 1
                     step = item.box if share < 20 * item.per_case else item.per_case
                     given = 0
-                    for k, (rcpt, wt) in enumerate(pool):
-                        q = (
-                            share - given
-                            if k == len(pool) - 1
-                            else int(share * wt / total_w) // step * step
-                        )
+                    # Round each share down to whole boxes or cases; what rounding leaves goes to the largest.
+                    biggest = max(range(len(pool)), key=lambda k: pool[k][1])
+                    shares = [int(share * wt / total_w) // step * step for _, wt in pool]
+                    shares[biggest] += share - sum(shares)
+                    for (rcpt, _), q in zip(pool, shares, strict=True):
                         if q <= 0:
                             continue
                         given += q
@@ -1408,7 +1413,8 @@ def build_bank(w: World, s: Streams) -> None:
                     f"{summary} 票据{g.no}" if not g.payer_name else f"代{g.donor.name}捐款 {g.no}"
                 )
             if g.donor.kind == "platform":
-                summary = "支付宝公益平台捐款结算"
+                payer = "支付宝（中国）网络技术有限公司"
+                summary = f"支付宝公益平台捐款结算 {g.no}"
             line = BankLine(
                 f"bk.{g.ref}",
                 charity,
@@ -1686,10 +1692,8 @@ def build_money(w: World, s: Streams, planter) -> None:
             lines.extend(_spend_plan(w, h, inc, s(f"spend/{inc.ref}"), vendors, weyl))
         for p in lines:
             if not p.income and not p.invoice and p.kind != "subsidy":
-                rr = s(f"inv/{h.ref}/{len(w.payments)}/{p.amount}")
-                p.invoice = f"{rr.randrange(10**7, 10**8)}"
-                p.invoice_code = f"0{rr.randrange(42, 43)}00{rr.randrange(190000, 199999)}"
-            if not p.income and not p.account:
+                p.invoice_code, p.invoice = w.ids.invoice()
+            if not p.income and not p.account and p.kind != "subsidy":
                 sup = next((x for x in w.suppliers if x.name == p.payee), None)
                 if sup:
                     p.bank, p.account = sup.bank, sup.account
@@ -1717,7 +1721,7 @@ def build_money(w: World, s: Streams, planter) -> None:
                 amt,
                 f"{m}月{what}",
                 code,
-                invoice=f"{fin.randrange(10**7, 10**8)}",
+                invoice=w.ids.invoice()[1],
                 kind="service",
             )
         )

@@ -152,6 +152,12 @@ class Ids:
 
         return self._unique(make)
 
+    def invoice(self) -> tuple[str, str]:
+        """A VAT invoice: (code, number); numbers never repeat in one world."""
+        r = self.rng
+        number = self._unique(lambda: f"{r.randrange(10**7, 10**8)}")
+        return f"0{r.choice(('42', '44', '33'))}00{r.randrange(191000, 199999)}", number
+
     def home_address(self) -> str:
         r = self.rng
         return self._unique(

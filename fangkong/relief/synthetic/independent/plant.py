@@ -1525,7 +1525,15 @@ def _apply_redirects(w):
 
 
 def _issued(w, b):
-    return [i for i in w.issues if i.batch is b]
+    """Issues of one batch (indexed once; allocation plants never add or drop issues)."""
+    index = getattr(w, "issue_index", None)
+    if index is None or index[0] != len(w.issues):
+        by: dict = {}
+        for i in w.issues:
+            by.setdefault(i.batch.ref, []).append(i)
+        index = (len(w.issues), by)
+        w.issue_index = index
+    return index[1].get(b.ref, [])
 
 
 @plant("allocated", "STOCK-NEGATIVE")
@@ -2097,8 +2105,9 @@ def _op_approps(w, *, five_digit=False):
 @plant("appropriations", "FUND-IDLE")
 def fund_idle(pl, rng, k):
     w = pl.w
-    hs = [h for h in w.hospitals if h.designated and pl.free(h) and not h.closed]
-    h = pl.take(rng, hs)
+    # Designated hospitals first; later plants go to the others, leaving some for PAYOUT-SLOW.
+    hs = [h for h in w.hospitals if pl.free(h) and not h.closed and h.designated == (k < 5)]
+    h = pl.take(rng, hs or [h for h in w.hospitals if pl.free(h) and not h.closed])
     a = max((a for a in _op_approps(w) if a.recipient is h), key=lambda a: a.day)
     pl.touch(a)
     a.idle = True
@@ -2371,7 +2380,7 @@ def _dup(pl, rng, test_id, *, same_invoice: bool, gap: tuple[int, int]):
         p.amount,
         p.summary,
         p.code,
-        p.invoice if same_invoice else f"{rng.randrange(10**7, 10**8)}",
+        p.invoice if same_invoice else w.ids.invoice()[1],
         p.invoice_code,
         source=p.source,
     )
@@ -2561,7 +2570,7 @@ def voucher_reuse(pl, rng, k):
 def decoy_multiline(pl, rng, k):
     w = pl.w
     p = pl.take(rng, [p for p in _purchases(w, pl) if p.amount >= 1000000])
-    half = p.amount // 2 // 100 * 100
+    half = p.amount * 2 // 5 // 100 * 100  # two invoices of different amounts on one voucher
     q = Payment(
         f"{p.ref}m",
         p.payer,
@@ -2573,7 +2582,7 @@ def decoy_multiline(pl, rng, k):
         p.amount - half,
         p.summary + "（第二张发票）",
         p.code,
-        f"{rng.randrange(10**7, 10**8)}",
+        w.ids.invoice()[1],
         p.invoice_code,
         source=p.source,
     )
