@@ -500,7 +500,12 @@ def _disclosures(sh: Shelf, charity: str) -> None:
     ]
     cols_cf = lambda rng, with_no: [  # noqa: E731
         *([Col("no", "编号", get=lambda r: r.donation.no)] if with_no else []),
-        Col("donor", "捐赠人", get=lambda r: r.donation.donor.name),
+        # The website export writes half-width parentheses: 楚江市(个体)… for 楚江市（个体）…
+        Col(
+            "donor",
+            "捐赠人",
+            get=lambda r: r.donation.donor.name.replace("（", "(").replace("）", ")"),
+        ),
         Col("date", "接收时间", "date", lambda r: r.received),
         Col("item", "款物", get=what),
         Col("amount", "金额", "amount", lambda r: r.amount),
@@ -621,6 +626,7 @@ def charity_fed(sh: Shelf) -> None:
         title="楚江市慈善总会疫情防控捐赠收入明细账",
         serial=None,
         totals=("amount",),
+        subtotal_by=lambda g: f"{g.registered.month}月",
     )
     sh.add(path, "xlsx", CFD, "cash_register", [s])
 

@@ -152,6 +152,7 @@ def table(
     blank_rate: float = 0.0,
     running: tuple[str, object] | None = None,
     running_start: int = 0,
+    subtotal_by=None,
 ) -> int:
     """Write one table; return the next free row. ``running`` = (field, fn(rec, balance)->balance)."""
     if serial:
@@ -204,9 +205,34 @@ def table(
             sheet.cols[col.field] = (col_letter(c), col.header, col.kind)
             sheet.getters[col.field] = col
     sums = {f: 0 for f in totals}
+    part = {f: 0 for f in totals}
     balance = running_start
     n = 0
+    group = None
+
+    def subtotal(r: int, label: str) -> int:
+        sheet.put(r, 1 if serial else 0, label)
+        for c, col in enumerate(cols):
+            if col.field in part:
+                sheet.put(
+                    r,
+                    c,
+                    *_cell(
+                        "amount" if col.kind == "amount" else "qty",
+                        part[col.field],
+                        Style(amount="plain" if st.csv else "num", qty="text" if st.csv else "num"),
+                        rng,
+                    ),
+                )
+                part[col.field] = 0
+        return r + 1
+
     for rec in records:
+        if subtotal_by is not None:
+            key = subtotal_by(rec)
+            if group is not None and key != group:
+                r = subtotal(r, f"{group}小计")
+            group = key
         if blank_rate and rng.random() < blank_rate:
             r += 1
         n += 1
@@ -221,11 +247,14 @@ def table(
                 v = col.value(rec)
             if col.field in sums and isinstance(v, int):
                 sums[col.field] += v
+                part[col.field] += v
             cell = _cell(col.kind, v, st, rng)
             if cell is not None:
                 sheet.put(r, c, *cell)
         r += 1
     sheet.data_rows += n
+    if subtotal_by is not None and group is not None:
+        r = subtotal(r, f"{group}小计")
     if totals:
         first_text = 1 if serial else 0
         sheet.put(r, first_text if serial else 0, "合计")

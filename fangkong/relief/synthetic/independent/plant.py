@@ -815,9 +815,8 @@ def receipt_text(w, g) -> str:
     if g.receipt_override:
         return g.receipt_override
     seq = g.receipt_seq
-    jump = w.receipt_jumps.get(g.charity)
-    if jump and seq >= jump[0]:
-        seq += jump[1]
+    if getattr(g, "new_book", False):  # a new receipt book starts a new number range
+        seq += w.receipt_jumps[g.charity]
     if g.charity == B.RC:
         return f"No.{23000 + seq:07d}"
     return f"CJCS{8000 + seq:06d}"
@@ -840,13 +839,15 @@ def decoy_new_book(pl, rng, k):
     gifts = sorted(_registered(w, charity), key=lambda g: g.receipt_seq)
     g = gifts[len(gifts) * 2 // 3]
     pl.touch(g, gifts[gifts.index(g) - 1])
-    w.receipt_jumps[charity] = (g.receipt_seq, 50000)
+    w.receipt_jumps[charity] = 50000
+    for x in gifts[gifts.index(g) :]:
+        x.new_book = True
     before = gifts[gifts.index(g) - 1]
     return P(
         "SERIES-GAP",
-        f"{B.CHARITY_NAMES[charity]}启用新票据本，号码从{receipt_text(w, before)}跳到{receipt_text(w, g)}（换号段，不是缺号）。",
+        f"{B.CHARITY_NAMES[charity]}启用新票据本，号码从旧号段跳到新号段（换号段，不是缺号）。",
         [(before.ref, ["receipt"], "旧号段最后一张"), (g.ref, ["receipt"], "新号段第一张")],
-        {"from": receipt_text(w, before), "to": receipt_text(w, g)},
+        {"from": lambda w, b=before: receipt_text(w, b), "to": lambda w, g=g: receipt_text(w, g)},
     )
 
 
@@ -871,6 +872,7 @@ def decoy_void(pl, rng, k):
         registered=g.registered,
         void=True,
     )
+    v.new_book = getattr(g, "new_book", False)
     w.cash.insert(w.cash.index(g) + 1, v)
     pl.touch(v)
     return P(
@@ -896,6 +898,7 @@ def receipt_gap(pl, rng, k):
             x.receipt_seq += 1
     missing = g.receipt_seq + 1
     probe = CashDonation("", charity, "", missing, g.received, g.donor, 0)
+    probe.new_book = getattr(g, "new_book", False)
     return P(
         "SERIES-GAP",
         f"{B.CHARITY_NAMES[charity]}捐赠票据号{receipt_text(w, g)}之后直接是{receipt_text(w, nxt)}，缺{receipt_text(w, probe)}。",
@@ -1204,7 +1207,9 @@ def decoy_recent(pl, rng, k):
 
 def _append_registered(w, g):
     same = [x for x in w.cash if x.charity == g.charity and x.receipt_seq]
-    g.receipt_seq = max(x.receipt_seq for x in same) + 1
+    last = max(same, key=lambda x: x.receipt_seq)
+    g.receipt_seq = last.receipt_seq + 1
+    g.new_book = getattr(last, "new_book", False)
     w.cash.append(g)
 
 
