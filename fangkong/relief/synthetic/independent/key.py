@@ -151,8 +151,14 @@ def answer_key(w, books, *, seed: int, scale: str, clean: bool, notes: dict) -> 
     where = _locate(books)
     problems = [_entry(w, p, where, books, "P", k) for k, p in enumerate(w.problems, start=1)]
     decoys = [_entry(w, p, where, books, "D", k) for k, p in enumerate(w.decoys, start=1)]
-    for d in decoys:
-        d["resembles"] = d.pop("test_id")
+    decoys = [
+        {
+            "id": d["id"],
+            "resembles": d["test_id"],
+            **{k: v for k, v in d.items() if k not in ("id", "test_id")},
+        }
+        for d in decoys
+    ]
     files = [
         {
             "path": b.path,
