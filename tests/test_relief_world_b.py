@@ -258,6 +258,19 @@ def check_clean(w) -> None:
     assert not near, near[:3]
     invoices = [(p.invoice_code, p.invoice) for p in w.payments if p.invoice]
     assert len(set(invoices)) == len(invoices)
+    # No account or special-fund ledger ever shows a negative balance.
+    for charity in (B.RC, B.CF):
+        balance = 0
+        for line in (b for b in w.bank if b.charity == charity):
+            balance += line.credit - line.debit
+            assert balance >= 0, (charity, line)
+    for h in w.hospitals:
+        balance = 0
+        for p in sorted(
+            (p for p in w.payments if p.payer == h.ref), key=lambda p: (p.day, not p.income)
+        ):
+            balance += p.amount if p.income else -p.amount
+            assert balance >= 0, (h.name, p)
     # Protective supplies go only to designated hospitals, apart from fever-clinic handfuls.
     outside = defaultdict(int)
     for a in w.allocs:
@@ -304,3 +317,37 @@ def test_the_mid_size_writes_xls_and_csv_that_read_back(tmp_path):
                     )
                     == cell["value"]
                 )
+
+
+def test_every_value_form_reads_back():
+    """Each way the world writes an amount, date or quantity reads back to the same value."""
+    import random
+    from datetime import date
+
+    from fangkong.relief.synthetic.independent.forms import (
+        AMOUNT_STYLES,
+        DATE_STYLES,
+        amount_cell,
+        date_cell,
+        qty_cell,
+        read_amount,
+        read_date,
+        upper_amount,
+    )
+
+    assert upper_amount(50000) == "伍佰元整"
+    assert upper_amount(1234560) == "壹万贰仟叁佰肆拾伍元陆角整"
+    assert (
+        read_amount("1.2万") == 1200000
+        and read_amount("￥1,234.50") == 123450
+        and read_amount("１２３４．５０") == 123450
+    )
+    rng = random.Random(1)
+    for fen in [*range(-150, 150), *(rng.randrange(-(10**10), 10**11) for _ in range(3000))]:
+        for style in AMOUNT_STYLES:
+            assert read_amount(amount_cell(fen, style)[0]) == fen, (fen, style)
+    for style in DATE_STYLES:
+        assert read_date(date_cell(date(2020, 2, 3), style)[0]) == date(2020, 2, 3), style
+    for q in (1, 4.5, 20000):
+        for style in ("num", "comma", "text", "fw"):
+            assert normalise("qty", qty_cell(q, style)[0]) == normalise("qty", q)

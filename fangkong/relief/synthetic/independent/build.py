@@ -1340,8 +1340,10 @@ def build_disbursements(w: World, s: Streams) -> None:
                         target,
                     )
                 )
+                pool -= fee_for(g.amount)  # the bank's fee comes out of the undirected money
             directed_due = []
-            if pool >= 20000000 or (pool > 100000 and d >= D(4, 1)):
+            # Keep 5,000 yuan back for the bank's fees; pay out the rest.
+            if pool >= 20000000 or (pool > 600000 and d >= D(4, 1)):
                 chosen = (
                     rng.sample(targets_h, min(len(targets_h), rng.randrange(2, 6)))
                     if rng.random() < 0.85
@@ -1354,14 +1356,14 @@ def build_disbursements(w: World, s: Streams) -> None:
                 tot = sum(weights)
                 paid = 0
                 for t, wt in zip(chosen, weights, strict=True):
-                    amount = pool * wt // tot // 100000 * 100000
+                    amount = (pool - 500000) * wt // tot // 100000 * 100000
                     if amount <= 0:
                         continue
                     if APPROVAL_LIMIT * 0.85 <= amount < APPROVAL_LIMIT:
                         amount = APPROVAL_LIMIT * 8 // 10
                     voucher += 1
                     k += 1
-                    paid += amount
+                    paid += amount + fee_for(amount)
                     w.disbursements.append(
                         Disbursement(
                             f"db.{charity[:1]}.{k:05d}",

@@ -87,6 +87,8 @@ def yuan(fen: int) -> str:
 
 def upper_amount(fen: int) -> str:
     """Chinese capital form of an amount (大写金额), e.g. 壹万贰仟叁佰肆拾伍元陆角整."""
+    if fen < 0:
+        return "负" + upper_amount(-fen)
     whole, cents = divmod(fen, 100)
     out = ""
     if whole:
@@ -136,6 +138,8 @@ def _upper_group(g: int) -> str:
 def amount_cell(fen: int, style: str):
     """An amount in one office form; a form that cannot show the amount exactly falls back."""
     y = Decimal(fen) / 100
+    if fen < 0 and style not in ("num", "comma", "plain"):
+        style = "plain"  # offices write a negative figure plainly: -1234.50
     if style == "num":
         return (float(y), "#,##0.00")
     if style == "comma":
@@ -222,12 +226,15 @@ def read_date(raw, *, year: int = YEAR) -> date | None:
 def _read_upper(text: str) -> int | None:
     """Chinese capital amount to fen."""
     text = text.replace("整", "").replace("正", "")
+    if text.startswith("负"):
+        inner = _read_upper(text[1:] + "整")
+        return None if inner is None else -inner
     total, section, number = 0, 0, 0
     fen = 0
     units = {"拾": 10, "佰": 100, "仟": 1000}
-    head, _, tail = text.partition("元")
-    if not _:
-        return None
+    head, sep, tail = text.partition("元")
+    if not sep:  # less than one yuan: 伍角 / 伍分
+        head, tail = "", text
     for ch in head:
         if ch in _DIGITS:
             number = _DIGITS.index(ch)
