@@ -363,8 +363,7 @@ def test_every_form_refuses_control_characters():
     import fangkong
     from fangkong.lib.forms import Form
 
-    # accounts/forms.py is being reworked on another branch (token revocation, lock-out).
-    allowed = {"fangkong.accounts.forms.TokenCreateForm"}
+    allowed: set[str] = set()
     found = []
     for info in pkgutil.walk_packages(fangkong.__path__, "fangkong."):
         if ".migrations" in info.name or ".management" in info.name:

@@ -7,12 +7,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
+from fangkong.lib.forms import Form
+
 ERR_PASSWORDS_DIFFER = N_("两次输入的密码不一致，请重新输入。")
 # The same text as services.ERR_ROLE_GRANTEE_OUTSIDE (a person not offered in the form).
 ERR_GRANTEE = N_("只能把本单位的角色授予本单位或下级单位的在职人员。")
 
 
-class TokenCreateForm(forms.Form):
+class TokenCreateForm(Form):
     name = forms.CharField(
         label=_("令牌用途"),
         max_length=100,
@@ -20,7 +22,7 @@ class TokenCreateForm(forms.Form):
     )
 
 
-class SignInForm(AuthenticationForm):
+class SignInForm(Form, AuthenticationForm):
     """Django's sign-in form with the optional SMS code that lets a locked-out browser in.
 
     When the lock-out rules refuse the attempt, the form's error is their reason (with how long to
@@ -53,7 +55,7 @@ class SignInForm(AuthenticationForm):
         return self.cleaned_data
 
 
-class ActivateForm(forms.Form):
+class ActivateForm(Form):
     """First sign-in with an activation code: the person chooses their own password.
 
     Codes are typed under the same lock-out rules as passwords (kind "activate"); `refusal`
@@ -120,7 +122,7 @@ class ActivateForm(forms.Form):
         return data
 
 
-class AccountBatchForm(forms.Form):
+class AccountBatchForm(Form):
     """Open accounts for everyone in post in a unit's subtree who has none."""
 
     delivery = forms.ChoiceField(
@@ -134,7 +136,7 @@ class AccountBatchForm(forms.Form):
     )
 
 
-class RoleGrantForm(forms.Form):
+class RoleGrantForm(Form):
     """Grant one of the roles the acting user may grant at a unit to someone there."""
 
     role = forms.ChoiceField(label=_("角色"))

@@ -3,10 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.lib.forms import Form
 from fangkong.org.models import GroupRole, Person, Relation
 
 
-class FamilyMemberForm(forms.Form):
+class FamilyMemberForm(Form):
     """Add a family member or co-resident (they join the daily check-in from tomorrow)."""
 
     name = forms.CharField(label=_("姓名"), max_length=50)
@@ -29,13 +30,13 @@ class FamilyMemberForm(forms.Form):
     )
 
 
-class MoveOutForm(forms.Form):
+class MoveOutForm(Form):
     moved_out_on = forms.DateField(
         label=_("迁出日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
 
-class AppointForm(forms.Form):
+class AppointForm(Form):
     """Seat someone in the unit's leading group from a date."""
 
     role = forms.ChoiceField(label=_("职务"), choices=GroupRole.choices)
@@ -59,7 +60,7 @@ class AppointForm(forms.Form):
         )
 
 
-class EndSeatForm(forms.Form):
+class EndSeatForm(Form):
     valid_to = forms.DateField(
         label=_("截止日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

@@ -28,8 +28,8 @@ from django.utils.translation import gettext_noop as N_
 
 from fangkong.lib import crypto, idcard
 from fangkong.lib.masking import mask_id_number, mask_mobile
-from fangkong.lib.spreadsheet_out import Workbook, restore
 from fangkong.lib.mobile import normalise_mobile
+from fangkong.lib.spreadsheet_out import Workbook, restore
 from fangkong.org import selectors
 from fangkong.org.models import (
     FamilyMember,
