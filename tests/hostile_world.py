@@ -85,6 +85,7 @@ NOT_USER_TEXT = {
     "accounts.AccountBatch.username_rule": "a choice among fixed rules",
     "accounts.ThrottleEvent.*": "sign-in attempts recorded by the backend, never shown",
     "health.IdempotencyRecord.request_hash": "a SHA-256",
+    "org.LeadingGroupSeat.*": "issue 12's leading group: not yet in the hostile world (being added)",
     "reports.ReportForm.code": "a slug set by administrators",
     "reports.Report.*": "immutable hash-chained versions: the build submits them with markup",
     "reports.SignalReview.signal": "a code of the signal list",
