@@ -25,4 +25,8 @@ def hostile(tag: str, max_length: int = 200) -> str:
     for p in PAYLOADS[start:] + PAYLOADS[:start]:
         if len(value) + len(p) <= max_length:
             value += p
+    if "<" not in value and len(tag) + len(IMG) <= max_length:
+        # The rotation (which follows database ids) left out every markup payload: put one first,
+        # so each field carries markup whatever ids the database hands out.
+        value = (tag + IMG + value[len(tag) :])[:max_length]
     return value
