@@ -12,7 +12,7 @@ when a model grows a text field that is in neither.
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -34,6 +34,7 @@ HOSTILE_FIELDS = {
     "org.ReportingLine": ["name"],
     "org.Person": ["name", "post", "staff_number"],
     "org.FamilyMember": ["name"],
+    "org.LeadingGroupSeat": ["duty", "phone"],
     "org.RosterUpload": ["original_name"],
     "health.CheckIn": ["symptom_other", "quarantine_place", "current_city", "correction_reason"],
     "health.FollowUpEntry": ["note"],
@@ -130,6 +131,10 @@ class Hostile:
     run: object = None
     row_id: int = 0
     donation_ref: str = ""
+    batch: object = None
+    seat: object = None
+    sso_login: str = ""  # where an anonymous visitor starts the platform sign-in that ends on
+    # the confirmation page (the local platforms of tests/platforms.py)
 
 
 def _csv(rows) -> bytes:
@@ -138,8 +143,9 @@ def _csv(rows) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
-    """Add hostile objects to the tests/world.py world `w` and the relief world `rw`."""
+def build_hostile_world(w, rw, tmp_path: Path, platforms) -> Hostile:
+    """Add hostile objects to the tests/world.py world `w` and the relief world `rw`;
+    `platforms` (tests/platforms.py) gets a platform user whose first sign-in awaits confirmation."""
     from fangkong.accounts import services as accounts
     from fangkong.accounts.models import Role, User
     from fangkong.health import services as health
@@ -356,6 +362,7 @@ def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
         message=hostile("失败", 300),
         started_by=auditor,
     )
+    _people_pages(h, w, platforms)
     h.row_id = row["row_id"]
     h.donation_ref = ref(rw)
     h.party = rw.project.parties.order_by("-pk").first()
@@ -365,6 +372,81 @@ def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
         getattr(h, name).refresh_from_db()
     assert Person.objects.filter(name__contains="<").count() == Person.objects.count()
     return h
+
+
+def _people_pages(h: Hostile, w, platforms) -> None:
+    """Accounts from the roster, roles, the leading group, a household, platform sign-in."""
+    from fangkong.accounts import provisioning
+    from fangkong.accounts import services as accounts
+    from fangkong.accounts.models import Role, User
+    from fangkong.lib import idcard
+    from fangkong.org import services as org
+    from fangkong.org.models import GroupRole
+    from fangkong.sso import services as sso
+
+    admin, coord, staff = w.users["admin"], w.users["city_coord"], w.users["staff"]
+    hz = w.units["HG-HZ"]
+    rank = w.people["staff"].rank
+
+    def person(tag, unit, mobile, seq):
+        return org.person_create(
+            actor=admin,
+            unit=unit,
+            name=hostile(tag, 50),
+            rank=rank,
+            post=hostile(tag + "岗", 60),
+            mobile=mobile,
+            id_number=idcard.make("421102", date(1991, 7, 8), seq),
+        )
+
+    # Two people sharing a mobile and one whose username is taken: the batch names all three.
+    twins = [person("同号甲", hz, "13900009999", 779), person("同号乙", h.unit, "13900009999", 780)]
+    User.objects.create_user("13900007777", password=None)
+    person("重名", h.unit, "13900007777", 781)
+    h.batch = provisioning.account_batch_start(actor=coord, unit=hz, delivery="sms")
+    assert h.batch.status == h.batch.Status.DONE and len(h.batch.problems) == 3, h.batch.problems
+    h.person.refresh_from_db()
+    accounts.role_grant(actor=coord, unit=hz, role=Role.DUTY_OFFICER, person=h.person)
+
+    # The leading group: a 组长 with a hostile duty and phone, a member whose seat has ended.
+    start = DAY - timedelta(days=20)
+    h.seat = org.leading_group_appoint(
+        actor=coord,
+        unit=hz,
+        person=h.person,
+        role=GroupRole.LEADER,
+        valid_from=start,
+        duty=hostile("分工", 100),
+        phone=hostile("电话", 30),
+    )
+    org.leading_group_appoint(
+        actor=coord,
+        unit=hz,
+        person=twins[0],
+        role=GroupRole.OFFICE,
+        valid_from=start,
+        duty=hostile("办公室", 100),
+        phone=hostile("座机", 30),
+    )
+    ended = org.leading_group_appoint(
+        actor=coord, unit=hz, person=twins[1], role=GroupRole.MEMBER, valid_from=start
+    )
+    org.leading_group_end(actor=coord, seat=ended, valid_to=DAY - timedelta(days=1))
+
+    # The household a staff member keeps: a co-resident added, a family member moved out.
+    org.family_member_declare(
+        actor=staff, person=w.people["staff"], name=hostile("同住人", 50), relation="co_resident"
+    )
+    org.family_member_move_out(
+        actor=staff, member=w.people["staff"].family.order_by("pk").first(), moved_out_on=DAY
+    )
+
+    # Platform sign-in: a WeCom user (named with markup) whose mobile is the hostile person's
+    # waits for confirmation; an ambiguous mobile was refused, naming both people.
+    platforms.add("hostile-wecom", hostile("企业微信用户", 64), h.person.mobile)
+    platforms.who = "hostile-wecom"
+    h.sso_login = "/sso/wecom/login/"
+    sso.identity_refused(provider="wecom", reason="ambiguous", mobile="13900009999", people=twins)
 
 
 def poison() -> int:
