@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 
-from tests.hostile import IMG, SVG, hostile
+from tests.hostile import IMG, SVG, hostile, typed
 
 DAY = date(2020, 2, 3)
 NOW = datetime.combine(DAY, time(11, 0), tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -173,19 +173,19 @@ def build_hostile_world(w, rw, tmp_path: Path, platforms) -> Hostile:
     units = _csv(
         [
             ["单位编码", "单位名称", "简称", "上级单位", "层级", "启用日期", "撤销日期"],
-            [UNIT_CODE, hostile("下属单位", 100), hostile("简", 40), "HG-HZ", "处室", "", ""],
+            [UNIT_CODE, typed("下属单位", 100), typed("简", 40), "HG-HZ", "处室", "", ""],
         ]
     )
-    upload = org.roster_upload_create(actor=liaison, name=hostile("名册", 200) + ".csv", data=units)
+    upload = org.roster_upload_create(actor=liaison, name=typed("名册", 200) + ".csv", data=units)
     upload, _ = org.roster_import_apply(actor=liaison, upload=upload)
     assert upload.status == upload.Status.APPLIED, upload.summary
     people = _csv(
         [
             ["姓名", "单位", "职务", "职级", "手机号码", "身份证号"],
             [
-                hostile("职工", 50),
+                typed("职工", 50),
                 "HG-HZ",
-                hostile("职务", 60),
+                typed("职务", 60),
                 "科员及以下",
                 "13900001234",
                 idcard.make("421102", date(1990, 5, 6), 777),

@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
 
-from fangkong.lib import crypto, idcard
+from fangkong.lib import crypto, idcard, text
 from fangkong.lib.masking import mask_id_number, mask_mobile
 from fangkong.lib.mobile import normalise_mobile
 from fangkong.lib.spreadsheet_out import Workbook, restore
@@ -754,7 +754,12 @@ def parse_rows(table: Table, problems: Problems) -> list[Row]:
         row = Row(table, number, {})
         for f, idx in table.columns.items():
             raw = cells[idx] if idx < len(cells) else None
+            # The rule every text input obeys (lib/text.py): no bidi or control characters (a
+            # spreadsheet cell may hold tabs and line breaks, as a multi-line field may).
+            refused = text.refusal(_text(raw), multiline=True) if isinstance(raw, str) else None
             try:
+                if refused:
+                    raise _Bad(refused)
                 value = parsers[f](raw)
             except _Bad as bad:
                 row.bad(problems, f, bad.msgid, **bad.params)
