@@ -32,6 +32,8 @@ from fangkong.lib.mobile import normalise_mobile
 from fangkong.lib.spreadsheet_out import Workbook, restore
 from fangkong.org import selectors
 from fangkong.org.models import (
+    ERR_UNIT_CODE,
+    UNIT_CODE_PATTERN,
     FamilyMember,
     Gender,
     OrgUnit,
@@ -667,9 +669,17 @@ def parse_birth_year(value: Any) -> int | None:
     return year
 
 
+def parse_unit_code(value: Any) -> str | None:
+    """A unit code in the safe set of org.models.UNIT_CODE_PATTERN (codes are in addresses)."""
+    code = _limited(40)(value)
+    if code is not None and not re.match(UNIT_CODE_PATTERN, code):
+        raise _Bad(ERR_UNIT_CODE)
+    return code
+
+
 PARSERS = {
     UNITS: {
-        "code": _limited(40),
+        "code": parse_unit_code,
         "name": _limited(100),
         "short_name": _limited(40),
         "parent": _limited(100),
