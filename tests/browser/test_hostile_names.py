@@ -133,8 +133,8 @@ class Watch:
         return page
 
     def _console(self, page, message):
-        # The site has no favicon; Chromium's own request for one is not a page's error.
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+        # Every error counts, a 404 for /favicon.ico too (base.html links the site's icon).
+        if message.type == "error":
             self.problems.append(f"{page.current}: console {message.text}")
 
     def close(self):
