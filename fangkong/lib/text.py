@@ -6,7 +6,7 @@ single-line text may not.
 
 Bidirectional controls are refused everywhere too: the twelve characters of Unicode's
 Bidi_Control property. The overrides, embeddings and isolates (U+202A–U+202E, U+2066–U+2069) turn
-the text after them around, so "2020-02-03", "500 箱" or "报告<U+202E>xlsx.exe" display as
+the text after them around, so "2020-02-03", "500 箱" or "报告<U+202E>xslx.exe" display as
 "30-20-0202", "箱 005" or "报告exe.xlsx"; the marks (U+200E LRM, U+200F RLM, U+061C ALM) are
 invisible strong characters that move digits and punctuation next to them ("1<RLM>-<RLM>2" shows
 as "12-"). Chinese, English and numbers never need them; they arrive by copy and paste (Windows
