@@ -58,7 +58,7 @@ def test_the_audit_trail_keeps_the_number_masked(world, client_for, mobile_user)
     assert event.actor_name == MASKED
     admin = client_for("admin")
     html = admin.get("/audit/", {"action": "token.create"}).content.decode()
-    assert f"<td>吴芳（{MASKED}）</td>" in html
+    assert f"<td><bdi>吴芳</bdi>（{MASKED}）</td>" in html
     assert MOBILE not in html
     # The administrator finds the events by the name, or by the whole username typed in full.
     for actor in ("吴芳", MOBILE, "5678"):
@@ -67,7 +67,7 @@ def test_the_audit_trail_keeps_the_number_masked(world, client_for, mobile_user)
     # Events written before the rule, with the number in clear, are shown masked too.
     AuditEvent.objects.create(actor=mobile_user, actor_name=MOBILE, action="old.event")
     html = admin.get("/audit/", {"action": "old.event"}).content.decode()
-    assert f"<td>吴芳（{MASKED}）</td>" in html and MOBILE not in html
+    assert f"<td><bdi>吴芳</bdi>（{MASKED}）</td>" in html and MOBILE not in html
 
 
 def test_lists_of_users_show_the_number_masked(world, client_for, mobile_user):
