@@ -3,8 +3,12 @@
 `build_hostile_world` adds, through the real services, the objects a user fills text into
 (a unit imported through the roster by a liaison, people, check-ins and follow-up notes,
 reports, reviews, unlocks, notices with attachments, education posts, display links, tokens,
-a relief ledger with hostile donors and file name, findings and notes), then `poison` writes a
-hostile value into every field of `HOSTILE_FIELDS` that does not hold one yet.
+a relief ledger with hostile donors and file name, findings and notes; accounts opened from the
+roster with collisions, a role granted, leading-group seats, a household's additions and
+move-outs, a platform sign-in waiting for confirmation and a refused one), then `poison` writes a
+hostile value into every field of `HOSTILE_FIELDS` that does not hold one yet. Inputs that check
+text (forms, the roster) get `typed` values, without U+202E, which they refuse; services and
+`poison` store U+202E as data from before that rule would hold it.
 `NOT_USER_TEXT` says why each other text field is left alone; tests/test_rollup_hostile.py fails
 when a model grows a text field that is in neither.
 """
