@@ -15,24 +15,21 @@ QUOTES = "\"'`"
 PAYLOADS = [SCRIPT, IMG, SVG, TEMPLATE, RLO + "反", QUOTES]
 
 
-def hostile(tag: str, max_length: int = 200, payloads: list[str] = PAYLOADS) -> str:
+def hostile(tag: str, max_length: int = 200) -> str:
     """`tag` (to find the value again) followed by as many payloads as fit in `max_length`.
 
     The order of the payloads turns with the tag, so short fields get different ones.
     """
-    start = sum(map(ord, tag)) % len(payloads)
+    start = sum(map(ord, tag)) % len(PAYLOADS)
     value = tag
-    for p in payloads[start:] + payloads[:start]:
+    for p in PAYLOADS[start:] + PAYLOADS[:start]:
         if len(value) + len(p) <= max_length:
             value += p
     return value
 
 
-# What can still be typed into a form or a roster: inputs refuse U+202E (fangkong/lib/text.py).
-# Stored text keeps it in the hostile world (data from before the rule, a platform's user name).
-TYPED = [p for p in PAYLOADS if RLO not in p]
-
-
 def typed(tag: str, max_length: int = 200) -> str:
-    """As `hostile`, without the payloads every text input refuses."""
-    return hostile(tag, max_length, TYPED)
+    """As `hostile`, without U+202E: what can still be typed into a form or a roster, which refuse
+    bidirectional controls (fangkong/lib/text.py). Stored text keeps it in the hostile world, as
+    data from before that rule, or a platform's user name, would hold it."""
+    return hostile(tag, max_length).replace(RLO, "")
