@@ -74,6 +74,7 @@ _MESSAGES = {
     "int_from_float": N_("应为整数。"),
     "date_from_datetime_inexact": N_("日期格式应为 YYYY-MM-DD。"),
     "control_characters": text.ERR_CONTROL,
+    "bidi_characters": text.ERR_BIDI,
 }
 # Bounds say the bound (paging, lengths): the value comes from the error's context.
 _BOUNDED = {

@@ -30,3 +30,10 @@ def hostile(tag: str, max_length: int = 200) -> str:
         # so each field carries markup whatever ids the database hands out.
         value = (tag + IMG + value[len(tag) :])[:max_length]
     return value
+
+
+def typed(tag: str, max_length: int = 200) -> str:
+    """As `hostile`, without U+202E: what can still be typed into a form or a roster, which refuse
+    bidirectional controls (fangkong/lib/text.py). Stored text keeps it in the hostile world, as
+    data from before that rule, or a platform's user name, would hold it."""
+    return hostile(tag, max_length).replace(RLO, "")

@@ -8,10 +8,11 @@ without an entry fails tests/test_hostile_world.py.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.hostile import IMG
 from tests.hostile_world import DAY, DIVISION_CODE, UNIT_CODE
 
 
@@ -20,6 +21,9 @@ class Page:
     name: str
     persona: str  # a login of tests/world.py or tests/relief_fixtures.py; "" for anonymous
     path: Callable  # Ctx → path
+    # Ctx → a path to open first, whose redirects (through the local sign-in platform of
+    # tests/platforms.py) leave the session in the state the page shows
+    via: Callable | None = None
 
 
 @dataclass
@@ -27,6 +31,7 @@ class Ctx:
     w: object  # tests/world.py World
     rw: object  # tests/relief_fixtures.py ReliefWorld
     h: object  # tests/hostile_world.py Hostile
+    platform_url: str = ""  # the local sign-in platform (tests/platforms.py)
 
 
 def u(name, *args, query=""):
@@ -51,6 +56,17 @@ PAGES = [
     Page("accounts:password_change", "staff", u("accounts:password_change")),
     *[Page("accounts:tokens", p, u("accounts:tokens")) for p in ("staff", "city_coord")],
     Page("accounts:users", "admin", u("accounts:users")),
+    Page("accounts:activate", "", u("accounts:activate", query="?u=" + IMG)),
+    Page("accounts:unit_accounts", "city_coord", u("accounts:unit_accounts", "HG-HZ")),
+    Page("accounts:batch", "city_coord", u("accounts:batch", lambda c: c.h.batch.pk)),
+    *[
+        Page("accounts:unit_roles", "city_coord", u("accounts:unit_roles", c))
+        for c in ("HG", "HG-HZ")
+    ],
+    Page("accounts:unit_roles", "county_liaison", u("accounts:unit_roles", "HG-HZ")),
+    Page("sso:confirm", "", u("sso:confirm"), via=lambda c: c.h.sso_login),
+    Page("sso:adoption", "admin", u("sso:adoption", query="?node=HG")),
+    Page("sso:adoption", "city_coord", u("sso:adoption", query="?node=HG-HZ")),
     Page("audit:events", "admin", u("audit:events")),
     Page("org:tree", "admin", u("org:tree")),
     Page("org:tree", "staff", u("org:tree")),
@@ -58,6 +74,12 @@ PAGES = [
     Page("org:unit", "county_liaison", u("org:unit", UNIT_CODE)),
     Page("org:person", "county_liaison", u("org:person", lambda c: c.h.person.pk)),
     Page("org:person", "staff", u("org:person", lambda c: c.w.people["staff"].pk)),
+    Page("org:family", "staff", u("org:family", lambda c: c.w.people["staff"].pk)),
+    Page("org:family", "county_liaison", u("org:family", lambda c: c.h.person.pk)),
+    *[
+        Page("org:leading_group", p, u("org:leading_group", "HG-HZ"))
+        for p in ("city_coord", "leader")
+    ],
     Page("org:roster_import", "county_liaison", u("org:roster_import")),
     Page("org:roster_preview", "county_liaison", u("org:roster_preview", lambda c: c.h.upload.pk)),
     Page("health:checkin", "staff", u("health:checkin")),
@@ -125,10 +147,26 @@ PAGES = [
 _POST = "a form's target: the page it redirects to, or re-renders, is walked"
 _FILE = "a file download (exports neutralise formulas: another part of issue 11)"
 _JSON = "JSON read by a walked page's script (escaped by the browser's JSON parser)"
-_PENDING = "issue 12 page not yet walked (being added to PAGES)"
-_PLATFORM = "a redirect to or from a sign-in platform (no page of ours)"
+_PLATFORM = "a redirect to the sign-in platform (outside the machine; tests/platforms.py here)"
+_CALLBACK = (
+    "the platform's redirect back: ends on sso:confirm (walked, reached through wecom_login) "
+    "or on a refusal that names nobody in clear (tests/test_sso.py)"
+)
 NOT_PAGES = {
     "accounts:logout": _POST,
+    "accounts:unlock": _POST + " (the sign-in or activation form, both walked)",
+    "accounts:unit_slips": "a PDF drawn by WeasyPrint on the server (no script runs)",
+    "accounts:batch_progress": "an htmx fragment polled by the batch page while the worker runs; "
+    "a finished batch redirects to the batch page (walked)",
+    "accounts:unit_role_revoke": _POST,
+    "org:family_move_out": _POST,
+    "org:leading_group_end": _POST,
+    "wecom_login": _PLATFORM,
+    "dingtalk_login": _PLATFORM,
+    "openid_connect_login": _PLATFORM,
+    "wecom_callback": _CALLBACK,
+    "dingtalk_callback": _CALLBACK,
+    "openid_connect_callback": _CALLBACK,
     "accounts:token_revoke": _POST,
     "accounts:user_reset": _POST,
     "org:person_reveal": "an htmx fragment: the walk clicks it on the person page",
@@ -161,27 +199,6 @@ NOT_PAGES = {
     "relief:findings_xlsx": _FILE,
     "relief:catalogue_params": _POST,
     "relief:catalogue_run": _POST,
-    # Issue 12's pages, merged before the walk learnt them; tests/hostile_walk.py walks them next.
-    "accounts:activate": _PENDING,
-    "accounts:batch": _PENDING,
-    "accounts:batch_progress": _PENDING,
-    "accounts:unit_accounts": _PENDING,
-    "accounts:unit_role_revoke": _POST,
-    "accounts:unit_roles": _PENDING,
-    "accounts:unit_slips": "a PDF drawn by WeasyPrint on the server (no script runs)",
-    "accounts:unlock": _PENDING,
-    "org:family": _PENDING,
-    "org:family_move_out": _POST,
-    "org:leading_group": _PENDING,
-    "org:leading_group_end": _POST,
-    "sso:adoption": _PENDING,
-    "sso:confirm": _PENDING,
-    "dingtalk_login": _PLATFORM,
-    "dingtalk_callback": _PLATFORM,
-    "openid_connect_login": _PLATFORM,
-    "openid_connect_callback": _PLATFORM,
-    "wecom_login": _PLATFORM,
-    "wecom_callback": _PLATFORM,
     "set_language": _POST,
 }
 NOT_PAGES_PREFIXES = {
@@ -211,6 +228,23 @@ def unwalked() -> set[str]:
         and n not in NOT_PAGES
         and not (n.startswith(tuple(NOT_PAGES_PREFIXES)) and n != "api:openapi-view")
     }
+
+
+def follow(client, path: str, platform_url: str):
+    """Open `path` with a Django test client and follow its redirects, those to the local sign-in
+    platform (tests/platforms.py) fetched over HTTP as a browser would; the last answer."""
+    import requests
+
+    r = client.get(path)
+    while r.status_code in (301, 302, 303):
+        location = r["Location"]
+        if location.startswith(platform_url):
+            back = requests.get(location, allow_redirects=False, timeout=5)
+            assert back.status_code == 302, back.text
+            location = back.headers["Location"]
+        parts = urlsplit(location)
+        r = client.get(f"{parts.path}?{parts.query}" if parts.query else parts.path)
+    return r
 
 
 def quoted(path: str) -> str:

@@ -3,8 +3,12 @@
 `build_hostile_world` adds, through the real services, the objects a user fills text into
 (a unit imported through the roster by a liaison, people, check-ins and follow-up notes,
 reports, reviews, unlocks, notices with attachments, education posts, display links, tokens,
-a relief ledger with hostile donors and file name, findings and notes), then `poison` writes a
-hostile value into every field of `HOSTILE_FIELDS` that does not hold one yet.
+a relief ledger with hostile donors and file name, findings and notes; accounts opened from the
+roster with collisions, a role granted, leading-group seats, a household's additions and
+move-outs, a platform sign-in waiting for confirmation and a refused one), then `poison` writes a
+hostile value into every field of `HOSTILE_FIELDS` that does not hold one yet. Inputs that check
+text (forms, the roster) get `typed` values, without U+202E, which they refuse; services and
+`poison` store U+202E as data from before that rule would hold it.
 `NOT_USER_TEXT` says why each other text field is left alone; tests/test_rollup_hostile.py fails
 when a model grows a text field that is in neither.
 """
@@ -12,19 +16,20 @@ when a model grows a text field that is in neither.
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
 
-from tests.hostile import IMG, SVG, hostile
+from tests.hostile import IMG, SVG, hostile, typed
 
 DAY = date(2020, 2, 3)
 NOW = datetime.combine(DAY, time(11, 0), tzinfo=ZoneInfo("Asia/Shanghai"))
-# Codes are allowed any characters by the roster; these two have no "/" (URLs carry codes).
-UNIT_CODE = "HZ-" + IMG
+# Codes are letters, digits, Chinese characters and - _ . (org.models.UNIT_CODE_PATTERN): the
+# liaison's import uses all of them. A unit from before that rule keeps markup in its code.
+UNIT_CODE = "HZ-下属_1.a"
 DIVISION_CODE = "HZ-" + SVG
 
 HOSTILE_FIELDS = {
@@ -34,6 +39,7 @@ HOSTILE_FIELDS = {
     "org.ReportingLine": ["name"],
     "org.Person": ["name", "post", "staff_number"],
     "org.FamilyMember": ["name"],
+    "org.LeadingGroupSeat": ["duty", "phone"],
     "org.RosterUpload": ["original_name"],
     "health.CheckIn": ["symptom_other", "quarantine_place", "current_city", "correction_reason"],
     "health.FollowUpEntry": ["note"],
@@ -69,7 +75,8 @@ NOT_USER_TEXT = {
     "audit.AuditEvent.*": "append-only; written from the objects' names by the build's actions",
     "org.UnitLevel.*": "reference data (fangkong/org/reference.py)",
     "org.Rank.*": "reference data (fangkong/org/reference.py)",
-    "org.OrgUnit.code": "units with markup in their codes are added (UNIT_CODE, DIVISION_CODE)",
+    "org.OrgUnit.code": "validated (org.models.UNIT_CODE_PATTERN); a unit from before the rule "
+    "has markup in its code (DIVISION_CODE)",
     "org.OrgUnit.path": "derived from primary keys",
     "org.Person.mobile": "digits only (validated)",
     "org.Person.id_number_encrypted": "a checked ID number, encrypted",
@@ -85,7 +92,6 @@ NOT_USER_TEXT = {
     "accounts.AccountBatch.username_rule": "a choice among fixed rules",
     "accounts.ThrottleEvent.*": "sign-in attempts recorded by the backend, never shown",
     "health.IdempotencyRecord.request_hash": "a SHA-256",
-    "org.LeadingGroupSeat.*": "issue 12's leading group: not yet in the hostile world (being added)",
     "reports.ReportForm.code": "a slug set by administrators",
     "reports.Report.*": "immutable hash-chained versions: the build submits them with markup",
     "reports.SignalReview.signal": "a code of the signal list",
@@ -131,6 +137,10 @@ class Hostile:
     run: object = None
     row_id: int = 0
     donation_ref: str = ""
+    batch: object = None
+    seat: object = None
+    sso_login: str = ""  # where an anonymous visitor starts the platform sign-in that ends on
+    # the confirmation page (the local platforms of tests/platforms.py)
 
 
 def _csv(rows) -> bytes:
@@ -139,8 +149,9 @@ def _csv(rows) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
-    """Add hostile objects to the tests/world.py world `w` and the relief world `rw`."""
+def build_hostile_world(w, rw, tmp_path: Path, platforms) -> Hostile:
+    """Add hostile objects to the tests/world.py world `w` and the relief world `rw`;
+    `platforms` (tests/platforms.py) gets a platform user whose first sign-in awaits confirmation."""
     from fangkong.accounts import services as accounts
     from fangkong.accounts.models import Role, User
     from fangkong.health import services as health
@@ -168,19 +179,19 @@ def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
     units = _csv(
         [
             ["单位编码", "单位名称", "简称", "上级单位", "层级", "启用日期", "撤销日期"],
-            [UNIT_CODE, hostile("下属单位", 100), hostile("简", 40), "HG-HZ", "处室", "", ""],
+            [UNIT_CODE, typed("下属单位", 100), typed("简", 40), "HG-HZ", "处室", "", ""],
         ]
     )
-    upload = org.roster_upload_create(actor=liaison, name=hostile("名册", 200) + ".csv", data=units)
+    upload = org.roster_upload_create(actor=liaison, name=typed("名册", 200) + ".csv", data=units)
     upload, _ = org.roster_import_apply(actor=liaison, upload=upload)
     assert upload.status == upload.Status.APPLIED, upload.summary
     people = _csv(
         [
             ["姓名", "单位", "职务", "职级", "手机号码", "身份证号"],
             [
-                hostile("职工", 50),
+                typed("职工", 50),
                 "HG-HZ",
-                hostile("职务", 60),
+                typed("职务", 60),
                 "科员及以下",
                 "13900001234",
                 idcard.make("421102", date(1990, 5, 6), 777),
@@ -189,13 +200,14 @@ def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
     )
     h.upload = org.roster_upload_create(actor=liaison, name=hostile("人员", 200), data=people)
     h.unit = OrgUnit.objects.get(code=UNIT_CODE)
-    org.unit_create(
+    division = org.unit_create(
         actor=admin,
-        code=DIVISION_CODE,
+        code="HZ-KS",
         name=hostile("科室", 100),
         level=UnitLevel.objects.get(code="division"),
         parent=w.units["HG"],
     )
+    OrgUnit.objects.filter(pk=division.pk).update(code=DIVISION_CODE)  # as before the code rule
     h.person = org.person_create(
         actor=admin,
         unit=w.units["HG-HZ"],
@@ -357,6 +369,7 @@ def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
         message=hostile("失败", 300),
         started_by=auditor,
     )
+    _people_pages(h, w, platforms)
     h.row_id = row["row_id"]
     h.donation_ref = ref(rw)
     h.party = rw.project.parties.order_by("-pk").first()
@@ -366,6 +379,81 @@ def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
         getattr(h, name).refresh_from_db()
     assert Person.objects.filter(name__contains="<").count() == Person.objects.count()
     return h
+
+
+def _people_pages(h: Hostile, w, platforms) -> None:
+    """Accounts from the roster, roles, the leading group, a household, platform sign-in."""
+    from fangkong.accounts import provisioning
+    from fangkong.accounts import services as accounts
+    from fangkong.accounts.models import Role, User
+    from fangkong.lib import idcard
+    from fangkong.org import services as org
+    from fangkong.org.models import GroupRole
+    from fangkong.sso import services as sso
+
+    admin, coord, staff = w.users["admin"], w.users["city_coord"], w.users["staff"]
+    hz = w.units["HG-HZ"]
+    rank = w.people["staff"].rank
+
+    def person(tag, unit, mobile, seq):
+        return org.person_create(
+            actor=admin,
+            unit=unit,
+            name=hostile(tag, 50),
+            rank=rank,
+            post=hostile(tag + "岗", 60),
+            mobile=mobile,
+            id_number=idcard.make("421102", date(1991, 7, 8), seq),
+        )
+
+    # Two people sharing a mobile and one whose username is taken: the batch names all three.
+    twins = [person("同号甲", hz, "13900009999", 779), person("同号乙", h.unit, "13900009999", 780)]
+    User.objects.create_user("13900007777", password=None)
+    person("重名", h.unit, "13900007777", 781)
+    h.batch = provisioning.account_batch_start(actor=coord, unit=hz, delivery="sms")
+    assert h.batch.status == h.batch.Status.DONE and len(h.batch.problems) == 3, h.batch.problems
+    h.person.refresh_from_db()
+    accounts.role_grant(actor=coord, unit=hz, role=Role.DUTY_OFFICER, person=h.person)
+
+    # The leading group: a 组长 with a hostile duty and phone, a member whose seat has ended.
+    start = DAY - timedelta(days=20)
+    h.seat = org.leading_group_appoint(
+        actor=coord,
+        unit=hz,
+        person=h.person,
+        role=GroupRole.LEADER,
+        valid_from=start,
+        duty=hostile("分工", 100),
+        phone=hostile("电话", 30),
+    )
+    org.leading_group_appoint(
+        actor=coord,
+        unit=hz,
+        person=twins[0],
+        role=GroupRole.OFFICE,
+        valid_from=start,
+        duty=hostile("办公室", 100),
+        phone=hostile("座机", 30),
+    )
+    ended = org.leading_group_appoint(
+        actor=coord, unit=hz, person=twins[1], role=GroupRole.MEMBER, valid_from=start
+    )
+    org.leading_group_end(actor=coord, seat=ended, valid_to=DAY - timedelta(days=1))
+
+    # The household a staff member keeps: a co-resident added, a family member moved out.
+    org.family_member_declare(
+        actor=staff, person=w.people["staff"], name=hostile("同住人", 50), relation="co_resident"
+    )
+    org.family_member_move_out(
+        actor=staff, member=w.people["staff"].family.order_by("pk").first(), moved_out_on=DAY
+    )
+
+    # Platform sign-in: a WeCom user (named with markup) whose mobile is the hostile person's
+    # waits for confirmation; an ambiguous mobile was refused, naming both people.
+    platforms.add("hostile-wecom", hostile("企业微信用户", 64), h.person.mobile)
+    platforms.who = "hostile-wecom"
+    h.sso_login = "/sso/wecom/login/"
+    sso.identity_refused(provider="wecom", reason="ambiguous", mobile="13900009999", people=twins)
 
 
 def poison() -> int:

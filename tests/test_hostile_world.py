@@ -7,7 +7,7 @@ from django.apps import apps
 from django.db import models
 
 from tests.hostile import IMG, SCRIPT, SVG
-from tests.hostile_walk import PAGES, Ctx, quoted, unwalked
+from tests.hostile_walk import PAGES, Ctx, follow, quoted, unwalked
 from tests.hostile_world import HOSTILE_FIELDS, NOT_USER_TEXT, NOW, build_hostile_world
 
 
@@ -40,9 +40,10 @@ def test_every_page_is_walked_or_explained():
 
 
 @pytest.fixture
-def hostile(world, relief_world, tmp_path, clock):
+def hostile(world, relief_world, tmp_path, clock, platforms):
     clock.freeze(NOW)
-    return Ctx(w=world, rw=relief_world, h=build_hostile_world(world, relief_world, tmp_path))
+    h = build_hostile_world(world, relief_world, tmp_path, platforms)
+    return Ctx(w=world, rw=relief_world, h=h, platform_url=platforms.url)
 
 
 def test_no_page_sends_hostile_text_back_as_markup(hostile):
@@ -57,6 +58,8 @@ def test_no_page_sends_hostile_text_back_as_markup(hostile):
             clients[page.persona] = Client()
             clients[page.persona].force_login(User.objects.get(username=page.persona))
         path = quoted(page.path(hostile))
+        if page.via:
+            follow(clients[page.persona], page.via(hostile), hostile.platform_url)
         r = clients[page.persona].get(path)
         if r.status_code != 200:
             failures.append(f"{page.name} as {page.persona or 'anonymous'}: {r.status_code}")

@@ -101,14 +101,15 @@ def test_everyone_in_post_without_an_account_gets_one(world, frozen, http_receiv
     assert set(
         Message.objects.filter(kind="account.activation").values_list("body", flat=True)
     ) == {""}
-    # One audit event per account, by the coordinator, in the batch.
+    # One audit event per account, by the coordinator, in the batch; the username (a mobile
+    # number) masked, as everywhere in the audit trail.
     created = AuditEvent.objects.filter(action="user.create", actor=world.users["city_coord"])
     assert created.count() == 3
     assert created.get(object_id=str(a.user_id)).new == {
         "person": a.pk,
         "batch": batch.pk,
         "delivery": "sms",
-        "username": "13900001111",
+        "username": "139****1111",
     }
     assert AuditEvent.objects.filter(action="accounts.batch_done").get().new["created"] == 3
 

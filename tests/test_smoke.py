@@ -22,3 +22,17 @@ def test_home_for_each_persona(client_for):
     ]:
         r = client_for(key).get("/")
         assert r.status_code == 200, key
+
+
+def test_pages_link_the_site_icon(client):
+    """Without a linked icon every page view logged a 404 for /favicon.ico (issue 11)."""
+    import re
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    html = client.get("/accounts/login/").content.decode()
+    link = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html)
+    assert link, "base.html links no icon"
+    path = finders.find(link.group(1).removeprefix("/static/"))
+    assert path and Path(path).read_text(encoding="utf-8").startswith("<svg ")

@@ -5,9 +5,17 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.lib.masking import mask_username
+
 
 class User(AbstractUser):
-    """A login. Staff who never log in have a Person but no User."""
+    """A login. Staff who never log in have a Person but no User.
+
+    A username is often the person's mobile number (ACCOUNT_USERNAME_RULE), so wherever a user is
+    shown to others (lists, the audit trail, "by whom" lines) it is masked: `str(user)` is
+    张伟（139****5678）. It is shown whole only where its owner types or receives it (sign-in,
+    activation, their slip or SMS) and on an administrator's password-reset answer.
+    """
 
     must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False)
 
@@ -17,7 +25,14 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         person = getattr(self, "person", None)
-        return f"{person.name}（{self.username}）" if person else self.username
+        shown = mask_username(self.username)
+        return f"{person.name}（{shown}）" if person else shown
+
+    @property
+    def display_name(self) -> str:
+        """The signed-in user in the top bar: their name, else the (masked) username."""
+        person = getattr(self, "person", None)
+        return person.name if person else mask_username(self.username)
 
 
 class Role(models.TextChoices):

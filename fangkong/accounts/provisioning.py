@@ -34,9 +34,9 @@ from django.utils.translation import gettext_noop as N_
 from fangkong.accounts import codes
 from fangkong.accounts.models import AccessCode, AccountBatch, User
 from fangkong.audit.models import AuditEvent
-from fangkong.audit.services import audit_record
+from fangkong.audit.services import actor_name, audit_record
 from fangkong.lib import bulk, clock
-from fangkong.lib.masking import mask_mobile
+from fangkong.lib.masking import mask_mobile, mask_username
 from fangkong.lib.request_context import client_ip
 from fangkong.notify.models import ChannelKind, Message, MessageStatus
 from fangkong.org.models import OrgUnit, Person
@@ -164,7 +164,7 @@ def plan(unit: OrgUnit, *, rule: str, delivery: str) -> Plan:
             result.problems.append(_problem(p, PROBLEM_DUPLICATE_MOBILE, mask_mobile(p["mobile"])))
             continue
         if username in taken:
-            result.problems.append(_problem(p, PROBLEM_USERNAME_TAKEN, _masked(username)))
+            result.problems.append(_problem(p, PROBLEM_USERNAME_TAKEN, mask_username(username)))
             continue
         result.items.append(Item(p["id"], p["name"], p["mobile"], username))
     # Accounts never activated whose code has expired: a new SMS code (slips are printed later).
@@ -187,10 +187,6 @@ def plan(unit: OrgUnit, *, rule: str, delivery: str) -> Plan:
         result.items.extend(Item(*row, reissue=True) for row in stale)
         result.items.sort(key=lambda item: item.person_id)
     return result
-
-
-def _masked(username: str) -> str:
-    return mask_mobile(username) if username.isdigit() else username
 
 
 def _problem(person: dict, kind: str, detail: str) -> dict:
@@ -290,17 +286,18 @@ def _write_chunk(batch: AccountBatch, items: list[Item], actor: User) -> Counter
     counts["reissued"] = len(items) - len(new)
     ip = client_ip()
     logged_at = timezone.now()  # as AuditEvent.at's auto_now_add would write it
-    actor_name = actor.get_username()
+    by = actor_name(actor)
     for item in items:
         delivery = "sms" if by_sms and item.mobile else "slip"
         # The event's JSON, written out: json.dumps per row would cost as much as the insert.
         values = f'{{"person": {item.person_id}, "batch": {batch.pk}, "delivery": "{delivery}"'
         if not item.reissue:
-            values += f', "username": {json.dumps(item.username, ensure_ascii=False)}'
+            shown = mask_username(item.username)
+            values += f', "username": {json.dumps(shown, ensure_ascii=False)}'
         audits.append(
-            (logged_at, actor.pk, actor_name,
+            (logged_at, actor.pk, by,
              "user.activation_reissue" if item.reissue else "user.create",
-             "accounts.user", str(item.user_id), f"{item.name}（{item.username}）"[:200],
+             "accounts.user", str(item.user_id), f"{item.name}（{mask_username(item.username)}）"[:200],
              values + "}", "", ip)
         )  # fmt: skip
     bulk.insert(

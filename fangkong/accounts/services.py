@@ -16,6 +16,7 @@ from fangkong.accounts.selectors import can_sign_in
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock
 from fangkong.lib.db import one_or_none
+from fangkong.lib.masking import mask_username
 
 TOKEN_PREFIX = "fk_"  # noqa: S105 (a public marker, not a secret)
 
@@ -41,7 +42,9 @@ def user_create(
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
-    audit_record(actor=actor, action="user.create", obj=user, new={"username": username})
+    audit_record(
+        actor=actor, action="user.create", obj=user, new={"username": mask_username(username)}
+    )
     return user
 
 
@@ -95,7 +98,11 @@ def role_assign(*, actor, user: User, role: str, unit=None) -> RoleAssignment:
         actor=actor,
         action="role.assign",
         obj=assignment,
-        new={"user": user.username, "role": role, "unit": unit.code if unit else None},
+        new={
+            "user": mask_username(user.username),
+            "role": role,
+            "unit": unit.code if unit else None,
+        },
     )
     return assignment
 
@@ -110,7 +117,7 @@ def role_revoke(*, actor, assignment: RoleAssignment) -> None:
         action="role.revoke",
         obj=assignment,
         old={
-            "user": assignment.user.username,
+            "user": mask_username(assignment.user.username),
             "role": assignment.role,
             "unit": assignment.unit.code if assignment.unit_id else None,
         },

@@ -1,6 +1,6 @@
 """Read the audit trail (system administrators only)."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from fangkong.audit.models import AuditEvent
 from fangkong.org.selectors import CAP_AUDIT_VIEW, has_global
@@ -15,7 +15,12 @@ def audit_events_for(
     if action:
         qs = qs.filter(action=action)
     if actor:
-        qs = qs.filter(actor_name__icontains=actor)
+        # The name, part of the (masked) stored username, or a whole username typed in full.
+        qs = qs.filter(
+            Q(actor_name__icontains=actor)
+            | Q(actor__person__name__icontains=actor)
+            | Q(actor__username=actor)
+        )
     if object_type:
         qs = qs.filter(object_type=object_type)
     if date_from:

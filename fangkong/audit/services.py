@@ -5,14 +5,21 @@ from typing import Any
 from django.db import models
 
 from fangkong.audit.models import AuditEvent
+from fangkong.lib.masking import mask_username
 from fangkong.lib.request_context import client_ip
+
+
+def actor_name(actor) -> str:
+    """How the trail names who acted: the username, masked when it is a number (often a mobile:
+    logs hold no personal data in clear); the event's `actor` keeps the account itself."""
+    return mask_username(actor.get_username()) if actor is not None and actor.pk else "system"
 
 
 def _event(*, actor, action: str, obj=None, old=None, new=None, detail: str = "", ip=None):
     known = actor is not None and actor.pk
     return AuditEvent(
         actor=actor if known else None,
-        actor_name=actor.get_username() if known else "system",
+        actor_name=actor_name(actor),
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",

@@ -37,6 +37,6 @@ def events(request):
         date_from=_day(request, f["date_from"]),
         date_to=_day(request, f["date_to"]),
     )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = Paginator(qs.select_related("actor__person"), 50).get_page(request.GET.get("page"))
     query = "&".join(f"{k}={v}" for k, v in f.items() if v)
     return render(request, "audit/events.html", {"page": page, "f": f, "query": query})

@@ -1,4 +1,5 @@
-"""The base form of every Fangkong form: text fields refuse control characters (lib/text.py).
+"""The base form of every Fangkong form: text fields refuse control characters and bidirectional
+controls (lib/text.py).
 
 The rule is attached when the form is cleaned, so fields a form adds in its own `__init__` are
 covered too; a Textarea is multi-line (tab and line breaks allowed), every other text field is

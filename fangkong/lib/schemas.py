@@ -1,23 +1,31 @@
-"""The base of every API input schema: strings refuse control characters (lib/text.py).
+"""The base of every API input schema: strings refuse control characters and bidirectional
+controls (lib/text.py).
 
-The error type `control_characters` is mapped to its Chinese message by the API's 422 handler.
+The error types `control_characters` and `bidi_characters` are mapped to their Chinese messages by
+the API's 422 handler.
 """
 
 from ninja import Schema
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 
-from fangkong.lib.text import ERR_CONTROL, has_control
+from fangkong.lib.text import ERR_BIDI, refusal
+
+_ERROR_TYPES = {ERR_BIDI: "bidi_characters"}
 
 
-def _has_control(value) -> bool:
+def _refusal(value) -> str | None:
+    """The message id of the first string in `value` (nested lists and dicts too) that breaks
+    the rule, or None."""
     if isinstance(value, str):
-        return has_control(value)
+        return refusal(value)
     if isinstance(value, list | tuple | set):
-        return any(_has_control(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_control(k) or _has_control(v) for k, v in value.items())
-    return False
+        items = list(value)
+    elif isinstance(value, dict):
+        items = [x for pair in value.items() for x in pair]
+    else:
+        return None
+    return next((m for m in map(_refusal, items) if m), None)
 
 
 class InSchema(Schema):
@@ -26,6 +34,7 @@ class InSchema(Schema):
     @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value):
-        if _has_control(value):
-            raise PydanticCustomError("control_characters", ERR_CONTROL)
+        msgid = _refusal(value)
+        if msgid:
+            raise PydanticCustomError(_ERROR_TYPES.get(msgid, "control_characters"), msgid)
         return value

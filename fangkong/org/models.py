@@ -3,9 +3,11 @@
 from datetime import date
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop as N_
 
 # Each path segment is the unit's primary key, zero-padded to this many digits. Digits only, so
 # the ordering is the same under every collation and a subtree is one B-tree range scan.
@@ -61,6 +63,21 @@ class Rank(models.Model):
         return self.order <= other.order
 
 
+# A unit's code is in its addresses (/org/units/<code>/, /accounts/units/<code>/roles/, …) and in
+# file names: "/" would split the address (the page answered 500), "." and ".." are path steps a
+# browser removes, "?", "#", "%" and spaces must be escaped wherever a code is pasted. So: ASCII
+# letters and digits, Chinese characters (basic block and extension A), and - _ . after the
+# first character. Full-width letters are left out on purpose: "ＨＧ" would be a unit apart
+# from "HG" that nobody can tell from it.
+_CODE_START = "A-Za-z0-9\u3400-\u4dbf\u4e00-\u9fff"
+UNIT_CODE_PATTERN = f"^[{_CODE_START}][{_CODE_START}._-]*\\Z"
+ERR_UNIT_CODE = N_(
+    "单位编码只能由字母、数字、汉字和 - _ . 组成，并以字母、数字或汉字开头"
+    "（编码会出现在网址中，不能含 /、空格、# 等符号），请修改。"
+)
+unit_code_validator = RegexValidator(UNIT_CODE_PATTERN, _(ERR_UNIT_CODE), code="unit_code")
+
+
 class OrgUnitQuerySet(models.QuerySet):
     def subtree_of(self, unit: "OrgUnit") -> "OrgUnitQuerySet":
         low, high = subtree_bounds(unit.path)
@@ -76,7 +93,9 @@ class OrgUnitQuerySet(models.QuerySet):
 class OrgUnit(models.Model):
     """A node of the organisation: a department, bureau, division or an epidemic command."""
 
-    code = models.CharField(_("单位编码"), max_length=40, unique=True)
+    code = models.CharField(
+        _("单位编码"), max_length=40, unique=True, validators=[unit_code_validator]
+    )
     name = models.CharField(_("单位名称"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=40, blank=True)
     level = models.ForeignKey(UnitLevel, on_delete=models.PROTECT, verbose_name=_("层级"))

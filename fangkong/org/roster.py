@@ -26,12 +26,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
 
-from fangkong.lib import crypto, idcard
+from fangkong.lib import crypto, idcard, text
 from fangkong.lib.masking import mask_id_number, mask_mobile
 from fangkong.lib.mobile import normalise_mobile
 from fangkong.lib.spreadsheet_out import Workbook, restore
 from fangkong.org import selectors
 from fangkong.org.models import (
+    ERR_UNIT_CODE,
+    UNIT_CODE_PATTERN,
     FamilyMember,
     Gender,
     OrgUnit,
@@ -667,9 +669,17 @@ def parse_birth_year(value: Any) -> int | None:
     return year
 
 
+def parse_unit_code(value: Any) -> str | None:
+    """A unit code in the safe set of org.models.UNIT_CODE_PATTERN (codes are in addresses)."""
+    code = _limited(40)(value)
+    if code is not None and not re.match(UNIT_CODE_PATTERN, code):
+        raise _Bad(ERR_UNIT_CODE)
+    return code
+
+
 PARSERS = {
     UNITS: {
-        "code": _limited(40),
+        "code": parse_unit_code,
         "name": _limited(100),
         "short_name": _limited(40),
         "parent": _limited(100),
@@ -754,7 +764,12 @@ def parse_rows(table: Table, problems: Problems) -> list[Row]:
         row = Row(table, number, {})
         for f, idx in table.columns.items():
             raw = cells[idx] if idx < len(cells) else None
+            # The rule every text input obeys (lib/text.py): no bidi or control characters (a
+            # spreadsheet cell may hold tabs and line breaks, as a multi-line field may).
+            refused = text.refusal(_text(raw), multiline=True) if isinstance(raw, str) else None
             try:
+                if refused:
+                    raise _Bad(refused)
                 value = parsers[f](raw)
             except _Bad as bad:
                 row.bad(problems, f, bad.msgid, **bad.params)
@@ -1560,7 +1575,8 @@ YES, NO = "是", "否"
 TEMPLATE_NOTES = [
     "名册导入说明",
     "1. 本文件有「单位」「人员」「家庭成员」三张表，可只填其中一张或几张；第一行是列名，请勿修改。",
-    "2. 单位按「单位编码」对应：编码已存在则更新该单位，不存在则新增。上级单位填编码或准确名称。",
+    "2. 单位按「单位编码」对应：编码已存在则更新该单位，不存在则新增。上级单位填编码或准确名称。"
+    "编码只能用字母、数字、汉字和 - _ .（编码会出现在网址中）。",
     "3. 人员按「身份证号」对应：已登记则更新，未登记则新增。单位填编码或准确名称。",
     "4. 留空的单元格表示“保持不变”（新增时为空）。日期写成 2020-01-23 或 2020年1月23日。",
     "5. 从系统导出的名册中，身份证号和手机号码已脱敏（含 *）：这样的值表示“保持不变”，"

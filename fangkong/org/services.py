@@ -98,7 +98,9 @@ def unit_update(*, actor, unit: OrgUnit, **fields) -> OrgUnit:
     if moving and new_parent is not None and new_parent.path.startswith(unit.path):
         raise ValidationError({"parent": ERR_PARENT_CYCLE})
     unit.parent = new_parent
-    unit.full_clean(exclude=["path"])
+    # A code from before the code rule (models.ERR_UNIT_CODE) is checked only when it changes,
+    # so such a unit can still be renamed or moved.
+    unit.full_clean(exclude=["path"] if "code" in fields else ["path", "code"])
     unit.save()
     if moving:
         old_path = unit.path

@@ -2,7 +2,7 @@
 
 from django import template
 
-from fangkong.lib.masking import mask_mobile
+from fangkong.lib.masking import mask_mobile, mask_username
 
 register = template.Library()
 
@@ -11,3 +11,9 @@ register = template.Library()
 def mask_mobile_filter(value):
     """138****5678, or — when there is no number."""
     return mask_mobile(value) or "—"
+
+
+@register.filter(name="mask_username")
+def mask_username_filter(value):
+    """A username that is a number (often a mobile) masked; a handle as it is."""
+    return mask_username(value)
