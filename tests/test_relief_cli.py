@@ -10,8 +10,8 @@ from django.core.management.base import CommandError
 
 from fangkong.accounts import services as account_services
 from fangkong.accounts.models import Role, User
-from fangkong.relief import report, services
-from fangkong.relief.ledgers import write_all
+from fangkong.relief import services
+from fangkong.relief.findings import report
 from fangkong.relief.models import (
     AuditProject,
     ImportStatus,
@@ -19,7 +19,8 @@ from fangkong.relief.models import (
     PartyName,
     SourceFile,
 )
-from fangkong.relief.world import generate
+from fangkong.relief.synthetic.ledgers import write_all
+from fangkong.relief.synthetic.world import generate
 from tests.world import PASSWORD
 
 GARBAGE = "损坏的台账.xlsx"

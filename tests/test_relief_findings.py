@@ -7,9 +7,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from fangkong.audit.models import AuditEvent
-from fangkong.relief import report, services, store
+from fangkong.relief import services
+from fangkong.relief.findings import report
+from fangkong.relief.ledger import store
 from fangkong.relief.models import Finding, FindingStatus
-from fangkong.relief.views_findings import parse_rows
+from fangkong.relief.views.findings import parse_rows
 
 
 def ledger_rows(rw, n: int = 3) -> dict:

@@ -21,10 +21,12 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from fangkong.relief import ledgers, services, store, trace
+from fangkong.relief import services, trace
+from fangkong.relief.ledger import store
+from fangkong.relief.ledger.parsing import halfwidth
 from fangkong.relief.models import Item, Party
-from fangkong.relief.parsing import halfwidth
-from fangkong.relief.world import World, generate
+from fangkong.relief.synthetic import ledgers
+from fangkong.relief.synthetic.world import World, generate
 from tests.relief_fixtures import ReliefWorld, build_relief_world, import_folder
 from tests.world import build_world
 

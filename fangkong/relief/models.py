@@ -1,7 +1,7 @@
 """Relief-fund audit: projects and teams, imported source files, the catalogue, findings.
 
 The ledger rows themselves live in one Parquet file per import, read through DuckDB
-(`fangkong/relief/store.py`); everything here is small and transactional.
+(`fangkong/relief/ledger/store.py`); everything here is small and transactional.
 """
 
 from django.conf import settings

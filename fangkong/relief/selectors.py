@@ -68,7 +68,7 @@ def get_item_for(user, project_id, item_id) -> Item:
 
 def synonyms_for(project: AuditProject) -> dict[str, str]:
     """Header → field: the project's own words first, then global additions, then built-in."""
-    from fangkong.relief import schema
+    from fangkong.relief.ledger import schema
     from fangkong.relief.models import ColumnSynonym
 
     out = schema.all_synonyms()

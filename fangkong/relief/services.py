@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 
 from fangkong.audit.services import audit_record
 from fangkong.lib import plausible, text
-from fangkong.relief import importer, schema, store
+from fangkong.relief.ledger import importer, schema, store
 from fangkong.relief.models import (
     AuditProject,
     ColumnSynonym,

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fangkong.audit.services import audit_record
-from fangkong.relief import store
+from fangkong.relief.ledger import store
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
-from fangkong.relief import importer, report, schema, selectors, services
+from fangkong.relief import selectors, services
+from fangkong.relief.findings import report
+from fangkong.relief.ledger import importer, schema
 from fangkong.relief.models import Evidence, FindingStatus, ImportStatus, PartyName
 
 ERR_USER = "找不到用户“{name}”，请用 --user 指定一个已有的登录名。"

@@ -25,7 +25,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from fangkong.accounts.models import Role, User
 from fangkong.audit.services import audit_record
 from fangkong.lib.masking import mask_mobile
-from fangkong.relief import importer, schema, selectors, services, store
+from fangkong.relief import selectors, services
 from fangkong.relief.forms import (
     ItemForm,
     MemberAddForm,
@@ -36,6 +36,7 @@ from fangkong.relief.forms import (
     SynonymForm,
     UploadForm,
 )
+from fangkong.relief.ledger import importer, schema, store
 from fangkong.relief.models import (
     ColumnSynonym,
     Finding,

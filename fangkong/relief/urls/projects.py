@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fangkong.relief import views_projects as v
+from fangkong.relief.views import projects as v
 
 urlpatterns = [
     path("", v.projects, name="projects"),

@@ -22,15 +22,16 @@ from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 
 from fangkong.lib.forms import Form
-from fangkong.relief import report, selectors, services
-from fangkong.relief.models import AuditProject, Finding, FindingStatus, Severity, SourceFile
-from fangkong.relief.parsing import (
+from fangkong.relief import selectors, services
+from fangkong.relief.findings import report
+from fangkong.relief.ledger.parsing import (
     OutOfRange,
     ParseError,
     halfwidth,
     parse_fen,
     parse_quantity,
 )
+from fangkong.relief.models import AuditProject, Finding, FindingStatus, Severity, SourceFile
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from fangkong.relief import schema
-from fangkong.relief.world import World
+from fangkong.relief.ledger import schema
+from fangkong.relief.synthetic.world import World
 
 QTY_FIELDS = ("quantity", "qty_in", "qty_out", "book_qty", "counted_qty")
 

@@ -7,10 +7,11 @@ from pathlib import Path
 from django.db import transaction
 
 from fangkong.accounts.models import User
-from fangkong.relief import injectors, services
-from fangkong.relief.ledgers import write_all
+from fangkong.relief import services
 from fangkong.relief.models import AuditProject
-from fangkong.relief.world import generate
+from fangkong.relief.synthetic import injectors
+from fangkong.relief.synthetic.ledgers import write_all
+from fangkong.relief.synthetic.world import generate
 
 DEMO_NAME = "黄冈市新冠肺炎疫情防控资金和捐赠款物跟踪审计（演示）"
 DEMO_SEED = 2020

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from fangkong.audit.services import audit_record
-from fangkong.relief import schema, store
+from fangkong.relief.ledger import schema, store
 from fangkong.relief.models import (
     AuditProject,
     Evidence,

@@ -16,9 +16,11 @@ from pathlib import Path
 
 from django.db import transaction
 
-from fangkong.relief import catalogue, injectors, services, store
-from fangkong.relief.ledgers import write_all
-from fangkong.relief.world import generate
+from fangkong.relief import catalogue, services
+from fangkong.relief.ledger import store
+from fangkong.relief.synthetic import injectors
+from fangkong.relief.synthetic.ledgers import write_all
+from fangkong.relief.synthetic.world import generate
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
-from fangkong.relief.injectors import Decoy, Planted, copy_record, decoy, injector, pick
-from fangkong.relief.injectors.money import claim, free, touch
+from fangkong.relief.synthetic.injectors import Decoy, Planted, copy_record, decoy, injector, pick
+from fangkong.relief.synthetic.injectors.money import claim, free, touch
 
 
 def _fiscal(world):

@@ -65,7 +65,7 @@ def decoy(fn):
 
 
 def load() -> None:
-    from fangkong.relief.injectors import (  # noqa: F401
+    from fangkong.relief.synthetic.injectors import (  # noqa: F401
         allocation,
         disclosure,
         goods,

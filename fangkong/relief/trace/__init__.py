@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from fangkong.relief import schema, store
+from fangkong.relief.ledger import schema, store
 
 # How far apart a bank row and the ledger row it confirms may be dated.
 BANK_MATCH_DAYS = 3

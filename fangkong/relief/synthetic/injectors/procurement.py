@@ -6,8 +6,8 @@ from collections import defaultdict
 from datetime import timedelta
 
 from fangkong.relief.catalogue.procurement import WHAT
-from fangkong.relief.injectors import Decoy, Planted, decoy, injector, pick, remove_record
-from fangkong.relief.world import START
+from fangkong.relief.synthetic.injectors import Decoy, Planted, decoy, injector, pick, remove_record
+from fangkong.relief.synthetic.world import START
 
 
 def touch(*records) -> None:

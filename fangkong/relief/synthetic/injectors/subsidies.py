@@ -5,9 +5,9 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from fangkong.lib import idcard
-from fangkong.relief.injectors import Decoy, Planted, copy_record, decoy, injector, pick
-from fangkong.relief.injectors.procurement import touch
-from fangkong.relief.world import DAILY_RATE, REGIONS, START
+from fangkong.relief.synthetic.injectors import Decoy, Planted, copy_record, decoy, injector, pick
+from fangkong.relief.synthetic.injectors.procurement import touch
+from fangkong.relief.synthetic.world import DAILY_RATE, REGIONS, START
 
 
 def month_of(subsidy) -> tuple[int, int]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fangkong.relief import views_trace as v
+from fangkong.relief.views import trace as v
 
 urlpatterns = [
     path("p/<int:pk>/trace/", v.trace_index, name="trace_index"),

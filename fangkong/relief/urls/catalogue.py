@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fangkong.relief import views_catalogue as v
+from fangkong.relief.views import catalogue as v
 
 urlpatterns = [
     path("p/<int:pk>/catalogue/", v.catalogue_index, name="catalogue"),

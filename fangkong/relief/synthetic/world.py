@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from fangkong.lib import idcard
-from fangkong.relief import schema
+from fangkong.relief.ledger import schema
 
 START = date(2020, 1, 23)
 # The order of the steps within one day, from the giver to the final receiver.

@@ -28,8 +28,8 @@ from django.utils.translation import gettext_noop as N_
 from fangkong.lib import idcard, plausible
 from fangkong.lib.crypto import keyed_hash
 from fangkong.lib.masking import mask_id_number
-from fangkong.relief import schema, store
-from fangkong.relief.parsing import (
+from fangkong.relief.ledger import schema, store
+from fangkong.relief.ledger.parsing import (
     ERR_AMOUNT_RANGE,
     ERR_QUANTITY_RANGE,
     MAX_FEN,

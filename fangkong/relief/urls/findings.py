@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fangkong.relief import views_findings as v
+from fangkong.relief.views import findings as v
 
 urlpatterns = [
     path("p/<int:pk>/findings/", v.findings, name="findings"),

@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
-from fangkong.relief.injectors import Decoy, Planted, decoy, injector, pick, remove_record
-from fangkong.relief.injectors.procurement import free, touch
+from fangkong.relief.synthetic.injectors import Decoy, Planted, decoy, injector, pick, remove_record
+from fangkong.relief.synthetic.injectors.procurement import free, touch
 
 
 def _donations(world):
