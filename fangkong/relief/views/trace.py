@@ -114,7 +114,7 @@ def sankey_data(request, pk: int, ref: str):
 @login_required
 def row(request, pk: int, row_id: int):
     project = selectors.get_project_for(request.user, pk)
-    found = trace.ledger_row(project.pk, row_id)
+    found = trace.row_page(project.pk, row_id)
     if found is None:
         raise Http404
     return render(
