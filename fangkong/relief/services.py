@@ -217,6 +217,8 @@ def _file_store(*, actor, project, upload, sha: str, body: str, kind: str) -> So
                 old.status = ImportStatus.DISCARDED
                 old.save(update_fields=["status"])
             created = _propose_imports(actor, project, source, sheets, name, kind)
+            # Handed to the caller's checks, so this upload is parsed once (never kept further).
+            source.sheets_read = sheets
             audit_record(
                 actor=actor,
                 action="relief.file.reupload" if existing else "relief.file.upload",
@@ -265,12 +267,13 @@ def _new_import(actor, project, source, det: importer.Detection) -> LedgerImport
     )
 
 
-def schedule_check(imp: LedgerImport) -> None:
-    """Check now when the file is small, else queue it for the worker (the page shows progress)."""
+def schedule_check(imp: LedgerImport, *, sheets: list | None = None) -> None:
+    """Check now when the file is small (with its `sheets` when already read), else queue it for
+    the worker (the page shows progress)."""
     from django.conf import settings
 
     if imp.source.size <= settings.RELIEF_BACKGROUND_BYTES:
-        run_check(import_id=imp.pk)
+        run_check(import_id=imp.pk, sheets=sheets)
         return
     LedgerImport.objects.filter(pk=imp.pk).update(
         status=ImportStatus.QUEUED, done_rows=0, heartbeat_at=timezone.now()
@@ -280,8 +283,11 @@ def schedule_check(imp: LedgerImport) -> None:
     check_import_task(imp.pk)
 
 
-def run_check(*, import_id: int) -> LedgerImport:
+def run_check(*, import_id: int, sheets: list | None = None) -> LedgerImport:
     """Parse every row of the import's sheet; on success keep a staging Parquet ready to accept.
+
+    `sheets`: the file as already read in this request (`SourceFile.sheets_read` after an upload),
+    so an upload is parsed once; else the stored file is read.
 
     Never leaves the import "running": an unexpected error marks it failed (audited), and a
     worker that dies mid-way leaves a heartbeat that ages until the import may be discarded.
@@ -316,8 +322,10 @@ def run_check(*, import_id: int) -> LedgerImport:
 
     try:
         with _heartbeat(imp.pk):
-            sheets = {s.name: s for s in importer.read_file(Path(imp.source.content.path))}
-            sheet = sheets.get(imp.sheet) or next(iter(sheets.values()))
+            if sheets is None:
+                sheets = importer.read_file(Path(imp.source.content.path))
+            by_name = {s.name: s for s in sheets}
+            sheet = by_name.get(imp.sheet) or next(iter(by_name.values()))
             det = importer.Detection(
                 sheet=imp.sheet,
                 kind=imp.kind,
@@ -337,14 +345,10 @@ def run_check(*, import_id: int) -> LedgerImport:
                 progress=progress,
             )
     except importer.LedgerFileError as exc:
-        importer.forget()
         return _check_failed(imp, staging, exc.text())
     except Exception:
-        importer.forget()
         logger.exception("relief import %s: the check failed", imp.pk)
         return _check_failed(imp, staging, _(ERR_CHECK_CRASHED), crashed=True)
-    if len(sheets) == 1:
-        importer.forget()  # a workbook's other sheets are checked next; keep it for them
     skipped = "、".join(str(r) for r in result.skipped[:20])
     with transaction.atomic():
         locked = LedgerImport.objects.select_for_update().get(pk=imp.pk)
@@ -892,7 +896,7 @@ def path_import(
         upload.close()
     checked = []
     for imp in source.imports.all():
-        imp = run_check(import_id=imp.pk)
+        imp = run_check(import_id=imp.pk, sheets=source.sheets_read)
         if accept and not imp.error_count:
             imp = import_accept(actor=actor, imp=imp)
         checked.append(imp)

@@ -8,12 +8,9 @@ file that `services.accept_import` moves into place. Nothing is stored before th
 failed import leaves nothing behind.
 """
 
-import csv
-import io
 import re
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,11 +18,10 @@ from datetime import time as dtime
 from pathlib import Path
 
 import pyarrow as pa
-import python_calamine
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from fangkong.lib import idcard, plausible
+from fangkong.lib import cells, idcard, plausible, sheets
 from fangkong.lib.crypto import keyed_hash
 from fangkong.lib.masking import mask_id_number
 from fangkong.relief.ledger import schema, store
@@ -66,10 +62,8 @@ LOCATION = N_("第{row}行 {col}列「{header}」：{message}")
 
 HEADER_SCAN_ROWS = 30
 MAX_COLUMNS = 200
-MAX_UNPACKED_BYTES = 4 * 1024 * 1024 * 1024
 MAX_STORED_ERRORS = 200
 PREVIEW_ROWS = 15
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 FULL = "".join(chr(0xFF10 + i) for i in range(10)) + "．，－＋（）：／　"
 HALF = "0123456789" + ".,-+():/ "
 
@@ -150,140 +144,50 @@ def _column_array(values: list) -> tuple[pa.Array, str]:
     return pa.array([cell_text(v) for v in values], pa.string()), "{c}"
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (covers GBK and GB2312)."""
-    if data[:3] == b"\xef\xbb\xbf":
-        candidates = ["utf-8-sig"]
-    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        candidates = ["utf-16"]
-    else:
-        if b"\x00" in data[:65536]:
-            raise LedgerFileError(ERR_GARBAGE)
-        candidates = ["utf-8", "gb18030"]
-    for encoding in candidates:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise LedgerFileError(ERR_ENCODING)
-
-
-def file_type(head: bytes) -> str:
-    if head[:4] == b"PK\x03\x04":
-        return "xlsx"
-    if head[:8] == _OLE_MAGIC:
-        return "xls"
-    return "csv"
-
-
-def _check_zip(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            names = {i.filename for i in infos}
-            if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
-                raise LedgerFileError(ERR_TOO_LARGE, limit=MAX_UNPACKED_BYTES // 2**20)
-            is_ods = "mimetype" in names and b"spreadsheet" in zf.read("mimetype")[:100]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, KeyError) as exc:
-        raise LedgerFileError(ERR_GARBAGE) from exc
-    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names and not is_ods:
-        raise LedgerFileError(ERR_GARBAGE)
-
-
-def _calamine(call: Callable):
-    """calamine raises its own errors, or a Rust panic (a BaseException), on damaged files."""
-    try:
-        return call()
-    except LedgerFileError:
-        raise
-    except Exception as exc:
-        raise LedgerFileError(ERR_GARBAGE) from exc
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
-            raise
-        raise LedgerFileError(ERR_GARBAGE) from exc
+# What the sheet reader's refusals say to an auditor.
+_SHEET_ERRORS = {
+    sheets.EMPTY: ERR_EMPTY,
+    sheets.GARBAGE: ERR_GARBAGE,
+    sheets.ENCODING: ERR_ENCODING,
+    sheets.UNPACKED_TOO_LARGE: ERR_TOO_LARGE,
+    sheets.TOO_MANY_ROWS: ERR_GARBAGE,
+    sheets.TOO_WIDE: ERR_GARBAGE,
+}
 
 
 @dataclass
-class RawSheet:
-    """A sheet's cells as read (workbooks) or the decoded text (CSV)."""
+class RawSheet(sheets.Sheet):
+    """A sheet as read by lib/sheets.py: workbook cells, or a CSV's decoded text (DuckDB parses it)."""
 
-    name: str
-    rows: list[list] | None = None  # workbook cells, row 0 = Excel row 1
-    text: str | None = None  # CSV text
-    delimiter: str = ","
-    utf8_path: Path | None = None  # the CSV file itself when it is plain UTF-8
+    @property
+    def utf8_path(self) -> Path | None:
+        """The CSV file itself when it is plain UTF-8: DuckDB reads it directly."""
+        return self.path if self.encoding == "utf-8" else None
 
     def head(self, n: int = HEADER_SCAN_ROWS) -> list[list[str | None]]:
         if self.rows is not None:
             return [[cell_text(v) for v in r] for r in self.rows[:n]]
-        out = []
-        reader = csv.reader(io.StringIO(self.text or "", newline=""), delimiter=self.delimiter)
         try:
-            for record in reader:
-                out.append([v if v.strip() else None for v in record])
-                if len(out) >= n:
-                    break
-        except csv.Error as exc:
+            records = self.text_records(n)
+        except sheets.SheetError as exc:
             raise LedgerFileError(ERR_GARBAGE) from exc
-        return out
-
-
-# The last files read, so checking right after uploading does not parse a workbook twice.
-_RECENT: dict[tuple, list["RawSheet"]] = {}
+        return [[v if v.strip() else None for v in record] for record in records]
 
 
 def read_file(path: Path) -> list[RawSheet]:
-    """Every worksheet of a workbook, or the one table of a CSV; LedgerFileError if unreadable."""
-    path = Path(path)
+    """Every worksheet of a workbook, or the one table of a CSV; LedgerFileError if unreadable.
+
+    Read afresh on each call: a caller that has read a file passes its sheets on (run_check)."""
     try:
-        st = path.stat()
-        key = (str(path), st.st_size, st.st_mtime_ns)
-    except OSError as exc:
-        raise LedgerFileError(ERR_GARBAGE) from exc
-    if key in _RECENT:
-        return _RECENT[key]
-    sheets = _read_file(path)
-    _RECENT.clear()  # keep one file: workbooks can be large
-    _RECENT[key] = sheets
-    return sheets
-
-
-def forget() -> None:
-    """Drop the cached cells of the last file read."""
-    _RECENT.clear()
-
-
-def _read_file(path: Path) -> list[RawSheet]:
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    if path.stat().st_size == 0:
+        found = sheets.read_sheets(Path(path), text_rows=False)
+    except sheets.SheetError as exc:
+        message = _SHEET_ERRORS[exc.code]
+        if exc.code == sheets.UNPACKED_TOO_LARGE:
+            raise LedgerFileError(message, limit=exc.params["limit_mb"]) from exc
+        raise LedgerFileError(message) from exc
+    if not found:
         raise LedgerFileError(ERR_EMPTY)
-    kind = file_type(head)
-    if kind == "csv":
-        text, encoding = decode_text(path.read_bytes())
-        if not text.strip():
-            raise LedgerFileError(ERR_EMPTY)
-        first = next((line for line in text[:65536].splitlines() if line.strip()), "")
-        delimiter = max([",", "\t", ";"], key=first.count)
-        # DuckDB reads plain UTF-8 itself; other encodings are handed over re-encoded.
-        utf8 = path if encoding == "utf-8" else None
-        return [RawSheet("", text=text, delimiter=delimiter, utf8_path=utf8)]
-    if kind == "xlsx":
-        _check_zip(path)
-    book = _calamine(lambda: python_calamine.CalamineWorkbook.from_path(str(path)))
-    sheets = []
-    for meta in _calamine(lambda: book.sheets_metadata):
-        if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
-            continue
-        sheet = _calamine(lambda m=meta: book.get_sheet_by_name(m.name))
-        if sheet.end is None:
-            continue
-        rows = _calamine(lambda s=sheet: s.to_python(skip_empty_area=False))
-        sheets.append(RawSheet(meta.name, rows=rows))
-    if not sheets:
-        raise LedgerFileError(ERR_EMPTY)
-    return sheets
+    return [RawSheet(**vars(s)) for s in found]
 
 
 # --- Recognising the header, the columns and the kind. ---
@@ -474,23 +378,35 @@ def _stage(con, sheet: RawSheet, det: Detection, tmpdir: Path, progress) -> int:
     return width
 
 
+def _sql_text(s: str) -> str:
+    return s.replace("'", "''")
+
+
 def _macros(con, year: int) -> None:
-    """Cell parsers as DuckDB macros; each regular expression runs once per cell."""
+    """Cell parsers as DuckDB macros, on lib/cells.py's grammar (the same regular expressions the
+    Python parsers use); each regular expression runs once per cell."""
+    money = _sql_text("^" + cells.MONEY_NUMBER + "$")
+    ymd = _sql_text("^" + cells.DATE_YMD + "$")
+    compact = _sql_text("^" + cells.DATE_COMPACT + "$")
+    serial = _sql_text(cells.DATE_SERIAL)
+    month_day = _sql_text("^([0-9]{4})-" + cells.DATE_MD + "$")
     con.execute(
         f"CREATE OR REPLACE TEMP MACRO fk_c(s) AS nullif(trim(translate(s, '{FULL}', '{HALF}')), '')"
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO fk_money_t(s) AS "
-        "nullif(regexp_replace(fk_c(s), '[,\\s¥￥]|RMB|人民币', '', 'g'), '')"
+        f"nullif(regexp_replace(fk_c(s), '{_sql_text(cells.MONEY_STRIP)}', '', 'g'), '')"
     )
+    units = " ".join(f"WHEN '{u}' THEN {int(v)}" for u, v in cells.MONEY_UNITS.items() if v != 1)
     con.execute(
         "CREATE OR REPLACE TEMP MACRO fk_money_s(m) AS try(CAST(m.n AS DECIMAL(38,6))"
-        " * CASE m.u WHEN '' THEN 1 WHEN '元' THEN 1 WHEN '亿' THEN 100000000"
-        " WHEN '亿元' THEN 100000000 ELSE 10000 END)"
+        f" * CASE m.u {units} ELSE 1 END)"
     )
+    # (1,234.50) is an accountant's negative.
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO fk_money_n(t) AS fk_money_s(regexp_extract(t, "
-        "'^([-+]?[0-9]+(?:\\.[0-9]+)?)(万元|亿元|万|亿|元)?$', ['n', 'u']))"
+        "CREATE OR REPLACE TEMP MACRO fk_money_n(t) AS CASE WHEN t LIKE '(%)' THEN "
+        f"-fk_money_s(regexp_extract(t[2:-2], '{money}', ['n', 'u'])) "
+        f"ELSE fk_money_s(regexp_extract(t, '{money}', ['n', 'u'])) END"
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO fk_ymd(m) AS "
@@ -498,13 +414,12 @@ def _macros(con, year: int) -> None:
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO fk_date(t) AS coalesce("
-        "fk_ymd(regexp_extract(t, '^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?(?:[ T].*)?$',"
-        " ['y', 'm', 'd'])),"
-        "fk_ymd(regexp_extract(t, '^([0-9]{4})([0-9]{2})([0-9]{2})$', ['y', 'm', 'd'])),"
-        "CASE WHEN regexp_full_match(t, '[0-9]{5}(?:\\.[0-9]+)?') AND CAST(t AS DOUBLE) BETWEEN 20000 AND 80000"
+        f"fk_ymd(regexp_extract(t, '{ymd}', ['y', 'm', 'd'])),"
+        f"fk_ymd(regexp_extract(t, '{compact}', ['y', 'm', 'd'])),"
+        f"CASE WHEN regexp_full_match(t, '{serial}')"
+        f" AND CAST(t AS DOUBLE) BETWEEN {cells.SERIAL_MIN} AND {cells.SERIAL_MAX}"
         " THEN CAST(DATE '1899-12-30' + CAST(floor(CAST(t AS DOUBLE)) AS INTEGER) AS DATE) END,"
-        f"fk_ymd(regexp_extract('{int(year)}-' || t, '^([0-9]{{4}})-([0-9]{{1,2}})[-/.月]([0-9]{{1,2}})日?$',"
-        " ['y', 'm', 'd'])))"
+        f"fk_ymd(regexp_extract('{int(year)}-' || t, '{month_day}', ['y', 'm', 'd'])))"
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO fk_qty_s(m) AS try(CAST(m.n AS DECIMAL(38,3))"
@@ -512,7 +427,7 @@ def _macros(con, year: int) -> None:
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO fk_qty(t) AS fk_qty_s(regexp_extract(t, "
-        "'^([-+]?[0-9]+(?:\\.[0-9]+)?)(万)?[^0-9]*$', ['n', 'w']))"
+        f"'^{_sql_text(cells.QUANTITY_NUMBER)}$', ['n', 'w']))"
     )
     # More whole digits than any plausible amount or quantity has (the arithmetic above would
     # overflow DECIMAL(38)): out of range, whatever the unit.

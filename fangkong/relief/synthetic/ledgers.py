@@ -18,17 +18,11 @@ from pathlib import Path
 
 import xlsxwriter
 
+from fangkong.lib.money import yuan
 from fangkong.relief.ledger import schema
 from fangkong.relief.synthetic.world import World
 
 QTY_FIELDS = ("quantity", "qty_in", "qty_out", "book_qty", "counted_qty")
-
-
-def yuan(fen: int) -> str:
-    """1,234.50 — the finance style."""
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
 
 
 def plain(fen: int, scale: int = 100) -> str:

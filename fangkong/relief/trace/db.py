@@ -8,8 +8,8 @@ from datetime import date
 import pyarrow as pa
 from django.utils.translation import gettext as _
 
-from fangkong.relief.ledger import schema, store
-from fangkong.relief.trace.model import BANK_MATCH_DAYS, NOT_DIRECTED, Row, whole
+from fangkong.relief.ledger import links, schema, store
+from fangkong.relief.trace.model import NOT_DIRECTED, Row, whole
 
 # --- Queries. ---
 
@@ -22,7 +22,7 @@ STEP_SQL = (
 
 COLUMNS_SQL = """
     e.row_id, e.file_id, e.sheet, e.row_no, e.kind, {step} AS step, e.day,
-    coalesce(e.ref, l.ref) AS ref, e.doc_no, l.how AS matched,
+    coalesce(e.ref, l.ref) AS ref, e.doc_no, l.how AS matched, l.days AS link_days,
     coalesce(e.source_name, e.source) AS source, e.source_id,
     coalesce(e.target_name, e.target) AS target, e.target_id,
     coalesce(e.counterparty_name, e.counterparty) AS counterparty, e.counterparty_id,
@@ -40,73 +40,10 @@ COLUMNS_SQL = """
          ELSE e.counted_qty * u.factor END AS counted
 """.format(step=STEP_SQL, not_directed=tuple(sorted(NOT_DIRECTED)), pieces=store.PIECE_UNITS)
 
-# Rows that name no ref but belong to one, computed once per connection into `links` (row_id,
-# ref, how, doc_id — the ledger row it was matched to):
-# - a bank row to one booked donation (credits) or payment (debits): by a ref in its memo first,
-#   else by party, amount and a date within ±3 days; the nearest date wins, one to one;
-# - a day's subsidy rows of one payer to the appropriation to that payer of the same total, paid
-#   out within a week of it.
+# Rows that name no ref but belong to one are linked by ledger/links.py (the rule the catalogue
+# uses too), computed once per connection into `links`.
 # `piece_units`: the piece unit ledgers write for each item (瓶, 套), for rows kept in packs.
 _SETUP = [
-    """CREATE TEMP TABLE link_src AS
-    SELECT row_id, kind, step, ref, day, amount, source_id, source_key, target_id, target_key,
-           counterparty_id, counterparty_key, purpose
-    FROM entries WHERE kind IN ('bank', 'cash_donation', 'payment', 'appropriation', 'subsidy')""",
-    f"""CREATE TEMP TABLE links AS
-WITH bank_rows AS (
-    SELECT row_id, step, day, amount, counterparty_id, counterparty_key, purpose
-    FROM link_src WHERE kind = 'bank' AND ref IS NULL
-),
-docs AS (
-    SELECT row_id, ref, day, amount,
-           CASE WHEN kind = 'cash_donation' THEN 'received' ELSE 'paid' END AS bank_step,
-           CASE WHEN kind = 'cash_donation' THEN source_id ELSE target_id END AS party_id,
-           CASE WHEN kind = 'cash_donation' THEN source_key ELSE target_key END AS party_key
-    FROM link_src WHERE kind IN ('cash_donation', 'payment') AND ref IS NOT NULL
-),
-memo AS (
-    SELECT row_id, unnest(regexp_extract_all(coalesce(purpose, ''), '[A-Za-z0-9-]{{4,}}')) AS token
-    FROM bank_rows
-),
-candidates AS (
-    SELECT b.row_id AS bank_id, d.row_id AS doc_id, d.ref, 0 AS prio,
-           abs(date_diff('day', d.day, b.day)) AS apart, 'memo' AS how
-    FROM memo m JOIN bank_rows b ON b.row_id = m.row_id
-    JOIN docs d ON d.ref = m.token AND d.bank_step = b.step
-    UNION ALL
-    SELECT b.row_id, d.row_id, d.ref, 1, abs(date_diff('day', d.day, b.day)), 'party'
-    FROM bank_rows b JOIN docs d
-      ON d.bank_step = b.step AND b.amount = d.amount
-     AND (b.counterparty_id = d.party_id OR b.counterparty_key = d.party_key)
-     AND abs(date_diff('day', d.day, b.day)) <= {BANK_MATCH_DAYS}
-),
-ranked AS (
-    SELECT *,
-           row_number() OVER (PARTITION BY bank_id ORDER BY prio, apart, doc_id) AS by_bank,
-           row_number() OVER (PARTITION BY doc_id ORDER BY prio, apart, bank_id) AS by_doc
-    FROM candidates
-),
-batches AS (
-    SELECT source_key, day, sum(amount) AS amount FROM link_src
-    WHERE kind = 'subsidy' AND ref IS NULL AND source_key IS NOT NULL AND amount IS NOT NULL
-    GROUP BY source_key, day
-),
-batch_pairs AS (
-    SELECT a.ref, a.row_id AS doc_id, b.source_key, b.day,
-           row_number() OVER (PARTITION BY a.row_id ORDER BY b.day, b.source_key) AS by_doc,
-           row_number() OVER (PARTITION BY b.source_key, b.day ORDER BY a.day DESC, a.row_id)
-             AS by_batch
-    FROM batches b JOIN link_src a
-      ON a.kind = 'appropriation' AND a.ref IS NOT NULL AND a.amount = b.amount
-     AND a.target_key = b.source_key AND date_diff('day', a.day, b.day) BETWEEN 0 AND 7
-)
-SELECT bank_id AS row_id, ref, how, doc_id FROM ranked
-WHERE by_bank = 1 AND (prio = 0 OR by_doc = 1)
-UNION ALL
-SELECT s.row_id, p.ref, 'batch', p.doc_id FROM batch_pairs p
-JOIN link_src s ON s.kind = 'subsidy' AND s.ref IS NULL AND s.source_key = p.source_key
- AND s.day = p.day
-WHERE p.by_doc = 1 AND p.by_batch = 1""",
     f"""CREATE TEMP TABLE piece_units AS
     SELECT item_id, mode(uom) AS unit FROM entries
     WHERE item_id IS NOT NULL AND uom IN {store.PIECE_UNITS} AND uom <> ''
@@ -128,9 +65,14 @@ def trace_db(project_id: int):
     """The project's DuckDB with a `files` table (id, name, body, sha256) for labels and holders."""
     from fangkong.relief.models import SourceFile
 
-    files = list(
-        SourceFile.objects.filter(project_id=project_id).values_list("id", "name", "body", "sha256")
+    # The project's link parameters ride along with its files: one query (no file, no rows to link).
+    found = list(
+        SourceFile.objects.filter(project_id=project_id).values_list(
+            "id", "name", "body", "sha256", "project__test_params"
+        )
     )
+    files = [f[:4] for f in found]
+    test_params = found[0][4] if found else None
     with store.project_db(project_id) as con:
         con.register(
             "files_src",
@@ -145,6 +87,7 @@ def trace_db(project_id: int):
         )
         con.execute("CREATE TEMP TABLE files AS SELECT * FROM files_src")
         con.unregister("files_src")
+        links.build_links(con, **links.link_params(test_params))
         for sql in _SETUP:
             con.execute(sql)
         yield _Db(con, {f[0]: f for f in files})

@@ -193,7 +193,8 @@ def assess(
         if how == "batch":
             notes.append(_(NOTE_BATCH_MATCHED))
         else:
-            notes.append(_(NOTE_BANK_MATCHED).format(how=_(HOW[how])))
+            days = next(r.link_days for r in rows if r.matched == how)
+            notes.append(_(NOTE_BANK_MATCHED).format(how=_(HOW[how]).format(days=days)))
 
     if any(r.measure == "money" for r in rows):
         _money_lines(step, nature, kinds, last_day, body, lines, gaps, notes)

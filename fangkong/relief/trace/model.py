@@ -13,8 +13,6 @@ from django.utils.translation import gettext_noop as N_
 from fangkong.lib.money import yuan
 from fangkong.relief.ledger import schema
 
-# How far apart a bank row and the ledger row it confirms may be dated.
-BANK_MATCH_DAYS = 3
 # Beyond these many days a step counts as late (after the step it follows).
 LATE_DAYS = {"stored": 3, "signed": 3, "disclosed": 7, "paid": 10}
 # Words a "directed to" column holds when the donation is not directed.
@@ -86,7 +84,7 @@ NOTE_NO_PIECES = N_(
     "{n}行的计量单位无法折算为基本单位，未计入件数合计；请在“单位与物资”中补充换算关系。"
 )
 NOTE_BANK_MATCHED = N_("银行流水没有关联编号，按{how}与本笔款项对应。")
-HOW = {"memo": N_("摘要中的编号"), "party": N_("对方户名、金额和日期（前后3天）")}
+HOW = {"memo": N_("摘要中的编号"), "party": N_("对方户名、金额和日期（前后{days}天）")}
 NOTE_BATCH_MATCHED = N_(
     "补助发放表没有关联编号，按发放单位、发放日期和当日合计金额（拨款后7天内）与本笔拨款对应。"
 )
@@ -190,6 +188,7 @@ class Row:
     person: str | None
     consent: str | None  # why a directed donation went elsewhere, as the payer wrote it
     counted: int | Decimal | None  # stock counts: counted pieces
+    link_days: int | None = None  # the window a ref-less row was linked in (ledger/links.py)
     file_name: str = ""
     file_body: str = ""  # the body the uploader said keeps the file
 

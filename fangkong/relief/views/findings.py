@@ -22,8 +22,10 @@ from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 
 from fangkong.lib.forms import Form
+from fangkong.lib.money import yuan
 from fangkong.relief import selectors, services
-from fangkong.relief.findings import report
+from fangkong.relief.findings import docx, downloads, report
+from fangkong.relief.ledger import rows as ledger_rows
 from fangkong.relief.ledger.parsing import (
     OutOfRange,
     ParseError,
@@ -147,7 +149,7 @@ class FindingForm(Form):
     def __init__(self, *args, project: AuditProject, lines: int = EVIDENCE_LINES, **kwargs):
         super().__init__(*args, **kwargs)
         self.project = project
-        self.sheets = report.imported_sheets(project)
+        self.sheets = ledger_rows.imported_sheets(project)
         self.source_files = {
             f.pk: f for f in SourceFile.objects.filter(project=project, pk__in=self.sheets)
         }
@@ -241,7 +243,7 @@ class FindingForm(Form):
                 )
                 return []
             sheet = sheets[0] if sheets else ""
-        found = report.rows_present(self.project, file_id, sheet, rows)
+        found = ledger_rows.rows_present(self.project, file_id, sheet, rows)
         missing = [r for r in rows if r not in found]
         if missing:
             self.add_error(
@@ -329,7 +331,7 @@ def findings(request, pk: int):
             "project": project,
             "section": "findings",
             "page": page,
-            "rows": [(f, report.yuan(f.amount_fen), report.number(f.quantity)) for f in page],
+            "rows": [(f, yuan(f.amount_fen), ledger_rows.number(f.quantity)) for f in page],
             "tests": tests,
             "has_manual": project.findings.filter(test_id="").exists(),
             "severities": Severity.choices,
@@ -397,7 +399,7 @@ def finding_new(request, pk: int):
 
 def _prefill_row(project: AuditProject, row_id: str | None):
     try:
-        return report.ledger_row(project, int(row_id)) if row_id else None
+        return ledger_rows.ledger_row(project, int(row_id)) if row_id else None
     except (TypeError, ValueError):
         return None
 
@@ -405,7 +407,7 @@ def _prefill_row(project: AuditProject, row_id: str | None):
 def _finding_page(request, project: AuditProject, finding: Finding, *, reason_error: str = ""):
     total = finding.evidence.count()
     evidence = list(finding.evidence.select_related("source")[:EVIDENCE_ON_PAGE])
-    rows = report.ledger_rows_for(project, evidence)
+    rows = ledger_rows.ledger_rows_for(project, evidence)
     lines = []
     for ev in evidence:
         row = rows.get(ev.pk)
@@ -425,8 +427,8 @@ def _finding_page(request, project: AuditProject, finding: Finding, *, reason_er
             "project": project,
             "section": "findings",
             "finding": finding,
-            "amount": report.yuan(finding.amount_fen),
-            "quantity": report.number(finding.quantity),
+            "amount": yuan(finding.amount_fen),
+            "quantity": ledger_rows.number(finding.quantity),
             "test": report.test_label(finding.test_id),
             "lines": lines,
             "evidence_total": total,
@@ -550,9 +552,9 @@ def _attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
 @login_required
 def report_docx(request, pk: int):
     project = selectors.get_project_for(request.user, pk)
-    data = report.report_download(actor=request.user, project=project)
+    data = downloads.report_download(actor=request.user, project=project)
     name = _("{title}（征求意见稿）{day}.docx").format(
-        title=report.report_title(project), day=f"{timezone.localdate():%Y%m%d}"
+        title=docx.report_title(project), day=f"{timezone.localdate():%Y%m%d}"
     )
     return _attachment(data, DOCX, name)
 
@@ -560,7 +562,7 @@ def report_docx(request, pk: int):
 @login_required
 def findings_xlsx(request, pk: int):
     project = selectors.get_project_for(request.user, pk)
-    data = report.findings_download(actor=request.user, project=project)
+    data = downloads.findings_download(actor=request.user, project=project)
     name = _("{project}问题清单{day}.xlsx").format(
         project=project.name, day=f"{timezone.localdate():%Y%m%d}"
     )

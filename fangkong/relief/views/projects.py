@@ -240,7 +240,7 @@ def upload(request, pk: int):
         else:
             imports = list(source.imports.order_by("id"))
             for imp in imports:
-                services.schedule_check(imp)
+                services.schedule_check(imp, sheets=source.sheets_read)
             if len(imports) > 1:
                 messages.info(
                     request,
