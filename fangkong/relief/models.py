@@ -372,3 +372,8 @@ class CatalogueRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def lease_name(self) -> str:
+        """The job lease a worker holds while it executes this run (selectors.with_states)."""
+        return f"relief.catalogue.run.{self.pk}"

@@ -44,7 +44,5 @@ def load(username: str = "auditor", *, run_catalogue: bool = False) -> tuple[Aud
         for path in sorted(folder.iterdir()):
             services.path_import(actor=user, project=project, path=path)
     if run_catalogue:
-        from fangkong.relief import catalogue
-
-        catalogue.run(actor=user, project=project)
+        services.catalogue_run(actor=user, project=project)
     return project, True

@@ -58,7 +58,7 @@ def catalogue_index(request, pk):
             "section": "catalogue_tests",
             "groups": groups,
             "last": last,
-            "runs": CatalogueRun.objects.filter(project=project)[:10],
+            "runs": selectors.with_states(CatalogueRun.objects.filter(project=project)[:10]),
             "total": len(registry),
         },
     )
@@ -107,6 +107,7 @@ def run_detail(request, pk, run_id):
     project = selectors.get_project_for(request.user, pk)
     try:
         run = CatalogueRun.objects.get(project=project, pk=int(run_id))
+        selectors.with_states([run])
     except CatalogueRun.DoesNotExist as exc:
         raise Http404 from exc
     registry = catalogue.load()

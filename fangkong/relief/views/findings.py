@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -361,25 +360,22 @@ def finding_new(request, pk: int):
             d = form.cleaned_data
             fingerprint = _token_fingerprint(d["token"] or uuid.uuid4().hex)
             try:
-                with transaction.atomic():
-                    # One new finding per form: the project row serialises a double-clicked
-                    # submit, and the second finds the first by the form's token.
-                    AuditProject.objects.select_for_update().filter(pk=project.pk).first()
-                    done = project.findings.filter(fingerprint=fingerprint).first()
-                    if done is None:
-                        done = services.finding_add(
-                            actor=request.user,
-                            project=project,
-                            title=d["title"],
-                            severity=d["severity"],
-                            description=d["description"].strip(),
-                            amount_fen=d["amount"],
-                            quantity=d["quantity"],
-                            rule=d["rule"].strip(),
-                            evidence=d["evidence"],
-                            fingerprint=fingerprint,
-                        )
-                        messages.success(request, _("已新增问题，待复核。"))
+                # The form's token keys the write: a double-clicked submit gets the first finding.
+                done = services.finding_add(
+                    actor=request.user,
+                    project=project,
+                    title=d["title"],
+                    severity=d["severity"],
+                    description=d["description"].strip(),
+                    amount_fen=d["amount"],
+                    quantity=d["quantity"],
+                    rule=d["rule"].strip(),
+                    evidence=d["evidence"],
+                    fingerprint=fingerprint,
+                    idempotent=True,
+                )
+                if not getattr(done, "replayed", False):
+                    messages.success(request, _("已新增问题，待复核。"))
             except (ValidationError, PermissionDenied) as exc:
                 form.add_error(None, exc)
             else:
@@ -479,16 +475,10 @@ def finding_decide(request, pk: int, finding_id: int):
         )
     reason = form.cleaned_data["reason"]
     try:
-        with transaction.atomic():
-            locked = Finding.objects.select_for_update().get(pk=item.pk)
-            # A double-clicked button: the second request finds the work done and changes nothing.
-            repeat = locked.status == status and (
-                status != FindingStatus.DISMISSED or locked.reason == reason
-            )
-            if not repeat:
-                services.finding_decide(
-                    actor=request.user, finding=locked, status=status, reason=reason
-                )
+        done = services.finding_decide(
+            actor=request.user, finding=item, status=status, reason=reason
+        )
+        repeat = getattr(done, "replayed", False)
     except ValidationError as exc:
         item = Finding.objects.select_related("created_by", "decided_by", "project").get(pk=item.pk)
         return _finding_page(request, item.project, item, reason_error=" ".join(_messages_of(exc)))
@@ -523,18 +513,8 @@ def finding_note(request, pk: int, finding_id: int):
             messages.error(request, message)
         return redirect("relief:finding", pk=item.project_id, finding_id=item.pk)
     text = form.cleaned_data["text"]
-    with transaction.atomic():
-        Finding.objects.select_for_update().filter(pk=item.pk).first()
-        last = item.notes.order_by("-created_at", "-id").first()
-        # The same words from the same person a moment ago: a double-clicked submit.
-        repeat = (
-            last is not None
-            and last.author_id == request.user.pk
-            and last.text == text
-            and (timezone.now() - last.created_at).total_seconds() < 120
-        )
-        if not repeat:
-            services.finding_annotate(actor=request.user, finding=item, text=text)
+    note = services.finding_annotate(actor=request.user, finding=item, text=text)
+    repeat = getattr(note, "replayed", False)
     if not repeat:
         messages.success(request, _("批注已保存。"))
     return redirect(

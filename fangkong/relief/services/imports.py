@@ -1,63 +1,41 @@
-"""Writes for the relief audit: projects and teams, imports, the catalogue and findings.
-
-Every write is keyword-only, atomic, and records an audit event in the same transaction.
-"""
+"""Relief writes: files uploaded, imports proposed, checked (inline or in the worker, with a
+heartbeat), accepted or discarded; the synonym dictionary; folders imported from disk."""
 
 import hashlib
 import logging
-import math
-import re
 import threading
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
-from rapidfuzz import fuzz, process
 
 from fangkong.audit.services import audit_record
-from fangkong.lib import plausible, text
+from fangkong.lib import text
+from fangkong.relief import queue
 from fangkong.relief.ledger import importer, schema, store
 from fangkong.relief.models import (
     AuditProject,
     ColumnSynonym,
-    Evidence,
-    Finding,
-    FindingNote,
-    FindingStatus,
-    Grade,
     ImportStatus,
-    Item,
-    ItemName,
     LedgerImport,
-    MemberRole,
-    Party,
-    PartyKind,
-    PartyName,
-    ProjectMember,
     SourceFile,
-    UnitConversion,
 )
-from fangkong.relief.selectors import can_create_projects, is_lead, synonyms_for
+from fangkong.relief.selectors import synonyms_for
+from fangkong.relief.services.parties import catalogue_update
 
-ERR_NOT_AUDITOR = N_("只有审计人员可以创建审计项目。")
-ERR_NOT_LEAD = N_("只有项目组长可以调整项目组成员。")
-ERR_PERIOD = N_("审计期间的结束日期不能早于开始日期。")
 ERR_DUPLICATE_FILE = N_("该文件已经上传过（{name}，{when}），不需要重复上传。")
 ERR_TOO_LARGE = N_("文件超过 {limit} MB，请拆分后上传。")
 ERR_NOT_READY = N_("该表还有 {n} 处问题，请先改正文件或映射后重新检查；本次没有导入任何数据。")
 ERR_STATE = N_("该导入当前状态为“{status}”，不能进行此操作。")
 ERR_KIND = N_("请选择台账类型。")
 ERR_FIELD = N_("未知字段：{field}")
-ERR_REASON = N_("排除问题必须填写理由。")
-ERR_EVIDENCE = N_("找不到该证据行：{file} 第 {row} 行。")
-ERR_LAST_LEAD = N_("项目至少要有一名组长。")
 ERR_FILE_NAME = N_("文件名中有控制字符或不可见字符，请重命名文件后重新上传。")
 ERR_BUSY = N_(
     "该表正在检查（{progress}%），请等检查结束后再操作；如果超过 {minutes} 分钟没有进展，就可以放弃。"
@@ -72,57 +50,6 @@ ERR_CHECK_CRASHED = N_(
 _ENDED = (ImportStatus.DISCARDED, ImportStatus.FAILED)
 
 logger = logging.getLogger(__name__)
-
-
-@transaction.atomic
-def project_create(
-    *, actor, name: str, period_start: date, period_end: date, scope: str = "", bodies: str = ""
-) -> AuditProject:
-    """Create a project; its creator becomes the team lead."""
-    if not can_create_projects(actor):
-        raise PermissionDenied(_(ERR_NOT_AUDITOR))
-    for field, value in (("period_start", period_start), ("period_end", period_end)):
-        problem = plausible.date_problem(value, plausible.LEDGER)
-        if problem:
-            raise ValidationError({field: problem})
-    if period_end < period_start:
-        raise ValidationError({"period_end": _(ERR_PERIOD)})
-    project = AuditProject.objects.create(
-        name=name.strip(),
-        scope=scope,
-        period_start=period_start,
-        period_end=period_end,
-        bodies=bodies,
-        created_by=actor,
-    )
-    ProjectMember.objects.create(project=project, user=actor, role=MemberRole.LEAD)
-    audit_record(
-        actor=actor, action="relief.project.create", obj=project, new={"name": project.name}
-    )
-    return project
-
-
-@transaction.atomic
-def member_set(*, actor, project: AuditProject, user, role: str | None) -> None:
-    """Add, change or (role=None) remove a team member; only a lead may."""
-    if not is_lead(actor, project):
-        raise PermissionDenied(_(ERR_NOT_LEAD))
-    if role is None:
-        if project.members.filter(role=MemberRole.LEAD).exclude(user=user).count() == 0:
-            raise ValidationError(_(ERR_LAST_LEAD))
-        project.members.filter(user=user).delete()
-    else:
-        demoting = project.members.filter(user=user, role=MemberRole.LEAD).exists()
-        others = project.members.filter(role=MemberRole.LEAD).exclude(user=user).exists()
-        if role != MemberRole.LEAD and demoting and not others:
-            raise ValidationError(_(ERR_LAST_LEAD))
-        ProjectMember.objects.update_or_create(project=project, user=user, defaults={"role": role})
-    audit_record(
-        actor=actor,
-        action="relief.member.set",
-        obj=project,
-        new={"user": user.get_username(), "role": role},
-    )
 
 
 def _sha256(fh) -> str:
@@ -278,9 +205,7 @@ def schedule_check(imp: LedgerImport, *, sheets: list | None = None) -> None:
     LedgerImport.objects.filter(pk=imp.pk).update(
         status=ImportStatus.QUEUED, done_rows=0, heartbeat_at=timezone.now()
     )
-    from fangkong.relief.tasks import check_import_task
-
-    check_import_task(imp.pk)
+    queue.enqueue(queue.CHECK_IMPORT, imp.pk)
 
 
 def run_check(*, import_id: int, sheets: list | None = None) -> LedgerImport:
@@ -584,306 +509,6 @@ def synonym_add(*, actor, project: AuditProject | None, header: str, field: str)
     return syn
 
 
-# --- The catalogue: one name for each party and item however ledgers spell it. ---
-
-FUZZY_CUTOFF = 90
-_KIND_BY_COLUMN = {"warehouse": PartyKind.WAREHOUSE}
-_KIND_WORDS = [
-    (("医院", "卫生院", "医疗中心", "保健院", "疾控", "卫生服务中心"), PartyKind.HOSPITAL),
-    (("红十字会", "慈善", "基金会"), PartyKind.CHARITY),
-    (("仓库", "储备库", "物资库"), PartyKind.WAREHOUSE),
-    (
-        ("财政局", "卫健委", "卫生健康委", "民政局", "政府", "指挥部", "审计局"),
-        PartyKind.GOVERNMENT,
-    ),
-]
-
-
-def guess_party_kind(name: str, column: str, kind: str) -> str:
-    for words, party_kind in _KIND_WORDS:
-        if any(w in name for w in words):
-            return party_kind
-    if column == "warehouse":
-        return PartyKind.WAREHOUSE
-    if column == "source" and kind in ("contract", "delivery"):
-        return PartyKind.SUPPLIER
-    if column == "source" and kind in ("cash_donation", "goods_donation", "disclosure"):
-        return PartyKind.DONOR
-    if 2 <= len(name) <= 4 and not re.search(r"[公司会局院委部心厂店]", name):
-        return PartyKind.PERSON
-    return PartyKind.OTHER
-
-
-def guess_grade(name: str, standard: str = "") -> str:
-    text = f"{name} {standard}".upper().replace(" ", "")
-    if "GB2626" in text or "KN95" in text or "民用" in text:
-        return Grade.CIVIL
-    if "GB19083" in text or "医用防护" in text or "N95" in text:
-        return Grade.MEDICAL_PROTECTIVE
-    if "YY0469" in text or "外科" in text:
-        return Grade.SURGICAL
-    return Grade.OTHER
-
-
-_PACK = re.compile(r"(\d+)\s*(只|个|片|套|副|瓶|支|件)\s*/\s*(盒|箱|包|袋|件|提)")
-
-
-def catalogue_update(*, project: AuditProject, parquet: Path) -> dict[str, int]:
-    """Add the names in a new ledger file to the catalogue (exact key, else a fuzzy match)."""
-    con = store.connect()
-    try:
-        src = str(parquet).replace("'", "''")
-        party_rows = con.execute(
-            " UNION ALL ".join(
-                f"SELECT DISTINCT {c} AS raw, {c}_key AS key, '{c}' AS col, kind FROM '{src}' WHERE {c}_key IS NOT NULL"  # noqa: S608
-                for c in store.PARTY_COLUMNS
-            )
-        ).fetchall()
-        item_rows = con.execute(
-            f"SELECT item, item_key, any_value(standard), any_value(spec), list(DISTINCT uom) FROM '{src}' "  # noqa: S608
-            "WHERE item_key IS NOT NULL GROUP BY item, item_key"
-        ).fetchall()
-        beds = con.execute(
-            f"SELECT target_key, max(beds) FROM '{src}' WHERE beds IS NOT NULL AND target_key IS NOT NULL GROUP BY 1"  # noqa: S608
-        ).fetchall()
-    finally:
-        con.close()
-    known: dict[str, object] = dict(
-        PartyName.objects.filter(project=project).values_list("key", "party_id")
-    )
-    new_parties: list[Party] = []
-    new_names: list[tuple[str, str, object, int]] = []  # key, raw, party id or new Party, score
-    for raw, key, col, kind in party_rows:
-        if key in known:
-            continue
-        choice = (
-            process.extractOne(key, list(known), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-            if known
-            else None
-        )
-        if choice:
-            new_names.append((key, raw, known[choice[0]], int(choice[1])))
-            known[key] = known[choice[0]]
-            continue
-        party = Party(project=project, name=raw, kind=guess_party_kind(raw, col, kind))
-        new_parties.append(party)
-        new_names.append((key, raw, party, 100))
-        known[key] = party
-    Party.objects.bulk_create(new_parties, batch_size=500)
-    PartyName.objects.bulk_create(
-        [
-            PartyName(
-                project=project,
-                key=key,
-                raw=raw,
-                score=score,
-                confirmed=score == 100,
-                **({"party": p} if isinstance(p, Party) else {"party_id": p}),
-            )
-            for key, raw, p, score in new_names
-        ],
-        batch_size=500,
-    )
-    known = {k: (v.pk if isinstance(v, Party) else v) for k, v in known.items()}
-    added = len(new_parties)
-    matched = len(new_names) - added
-    for key, n in beds:
-        if key in known:
-            Party.objects.filter(pk=known[key], beds__isnull=True).update(
-                beds=n, kind=PartyKind.HOSPITAL
-            )
-    item_known = dict(ItemName.objects.filter(project=project).values_list("key", "item_id"))
-    for name, key, standard, spec, uoms in item_rows:
-        item_id = item_known.get(key)
-        if item_id is None:
-            grade = guess_grade(name, standard or "")
-            # The base unit: the piece unit the ledgers use for it (套 for suits, 瓶 for bottles).
-            base = next((u for u in uoms or [] if u and u in store.PIECE_UNITS), "只")
-            item = Item.objects.create(
-                project=project,
-                name=name,
-                base_uom=base,
-                standard=standard or "",
-                grade=grade,
-                priority=grade in (Grade.MEDICAL_PROTECTIVE, Grade.SURGICAL) or "防护服" in name,
-            )
-            ItemName.objects.create(project=project, item=item, key=key, raw=name)
-            item_known[key] = item_id = item.pk
-        if spec and (m := _PACK.search(spec)):
-            UnitConversion.objects.get_or_create(
-                item_id=item_id, uom=m.group(3), defaults={"factor": int(m.group(1))}
-            )
-    return {"parties": added, "matched": matched}
-
-
-@transaction.atomic
-def party_confirm(*, actor, name: PartyName) -> None:
-    """The auditor agrees that this spelling is the same party."""
-    name.confirmed = True
-    name.save(update_fields=["confirmed"])
-    audit_record(actor=actor, action="relief.party.confirm", obj=name.party, new={"name": name.raw})
-
-
-@transaction.atomic
-def party_split(*, actor, name: PartyName) -> Party:
-    """The auditor says this spelling is a different party: it becomes its own entry."""
-    old = name.party
-    party = Party.objects.create(project=old.project, name=name.raw, kind=old.kind)
-    name.party, name.confirmed, name.score = party, True, 100
-    name.save(update_fields=["party", "confirmed", "score"])
-    audit_record(
-        actor=actor,
-        action="relief.party.split",
-        obj=party,
-        old={"party": old.name},
-        new={"name": name.raw},
-    )
-    return party
-
-
-@transaction.atomic
-def party_merge(*, actor, party: Party, into: Party) -> None:
-    """Two catalogue entries are one party: move every spelling to `into`."""
-    PartyName.objects.filter(party=party).update(party=into, confirmed=True)
-    audit_record(actor=actor, action="relief.party.merge", obj=into, old={"party": party.name})
-    party.delete()
-
-
-@transaction.atomic
-def party_update(*, actor, party: Party, **fields) -> Party:
-    old = {k: getattr(party, k) for k in fields}
-    for k, v in fields.items():
-        setattr(party, k, v)
-    party.full_clean()
-    party.save()
-    audit_record(actor=actor, action="relief.party.update", obj=party, old=old, new=fields)
-    return party
-
-
-@transaction.atomic
-def item_update(*, actor, item: Item, conversions: dict[str, int] | None = None, **fields) -> Item:
-    old = {k: getattr(item, k) for k in fields}
-    for k, v in fields.items():
-        setattr(item, k, v)
-    item.full_clean()
-    item.save()
-    for uom, factor in (conversions or {}).items():
-        if factor:
-            UnitConversion.objects.update_or_create(
-                item=item, uom=uom, defaults={"factor": int(factor)}
-            )
-        else:
-            UnitConversion.objects.filter(item=item, uom=uom).delete()
-    audit_record(
-        actor=actor,
-        action="relief.item.update",
-        obj=item,
-        old=old,
-        new=fields | {"conversions": conversions},
-    )
-    return item
-
-
-# --- Findings. ---
-
-
-@transaction.atomic
-def finding_add(
-    *,
-    actor,
-    project: AuditProject,
-    title: str,
-    severity: str,
-    description: str = "",
-    amount_fen: int | None = None,
-    quantity: int | None = None,
-    rule: str = "",
-    test_id: str = "",
-    evidence: list[dict] | None = None,
-    fingerprint: str = "",
-    run=None,
-) -> Finding:
-    """Record a finding with its evidence rows [{source_id, sheet, row_no, row_id?, note?}]."""
-    finding = Finding.objects.create(
-        project=project,
-        test_id=test_id,
-        title=title.strip(),
-        description=description,
-        severity=severity,
-        amount_fen=amount_fen,
-        quantity=quantity,
-        rule=rule,
-        fingerprint=fingerprint,
-        run=run,
-        created_by=actor,
-    )
-    files = set(SourceFile.objects.filter(project=project).values_list("id", flat=True))
-    rows = []
-    for ev in evidence or []:
-        if ev["source_id"] not in files:
-            raise ValidationError(_(ERR_EVIDENCE).format(file=ev["source_id"], row=ev["row_no"]))
-        rows.append(
-            Evidence(
-                finding=finding,
-                source_id=ev["source_id"],
-                sheet=ev.get("sheet", ""),
-                row_no=ev["row_no"],
-                row_id=ev.get("row_id"),
-                note=ev.get("note", "")[:300],
-            )
-        )
-    Evidence.objects.bulk_create(rows)
-    audit_record(
-        actor=actor,
-        action="relief.finding.add",
-        obj=finding,
-        new={"title": finding.title, "test": test_id, "evidence": len(rows)},
-    )
-    return finding
-
-
-@transaction.atomic
-def finding_decide(*, actor, finding: Finding, status: str, reason: str = "") -> Finding:
-    """Confirm a finding, or dismiss it with a reason; reopening is allowed and recorded."""
-    if status == FindingStatus.DISMISSED and not reason.strip():
-        raise ValidationError({"reason": _(ERR_REASON)})
-    old = {"status": finding.status}
-    finding.status = status
-    finding.reason = reason.strip() if status == FindingStatus.DISMISSED else ""
-    finding.decided_by = actor if status != FindingStatus.OPEN else None
-    finding.decided_at = timezone.now() if status != FindingStatus.OPEN else None
-    finding.save(update_fields=["status", "reason", "decided_by", "decided_at"])
-    audit_record(
-        actor=actor,
-        action=f"relief.finding.{status}",
-        obj=finding,
-        old=old,
-        new={"status": status, "reason": finding.reason},
-    )
-    return finding
-
-
-@transaction.atomic
-def finding_annotate(*, actor, finding: Finding, text: str) -> FindingNote:
-    note = FindingNote.objects.create(finding=finding, author=actor, text=text.strip())
-    audit_record(
-        actor=actor, action="relief.finding.note", obj=finding, new={"text": note.text[:200]}
-    )
-    return note
-
-
-def evidence_for_rows(project: AuditProject, row_ids: list[int]) -> list[dict]:
-    """Evidence dicts (file, sheet, row) for ledger rows named by row_id."""
-    if not row_ids:
-        return []
-    with store.project_db(project.pk) as con:
-        ids = ", ".join(str(int(r)) for r in row_ids)
-        found = con.execute(
-            f"SELECT row_id, file_id, sheet, row_no FROM raw_entries WHERE row_id IN ({ids})"
-        ).fetchall()  # noqa: S608
-    return [{"row_id": r[0], "source_id": r[1], "sheet": r[2], "row_no": r[3]} for r in found]
-
-
 def path_import(
     *, actor, project: AuditProject, path: Path, accept: bool = True
 ) -> list[LedgerImport]:
@@ -909,92 +534,3 @@ def source_for_upload_path(path: Path, name: str | None = None):
     upload = File(fh, name=name or path.name)
     upload.size = path.stat().st_size
     return upload
-
-
-# --- The test catalogue. ---
-
-ERR_PARAM = N_("参数「{label}」应为{kind}：{value}")
-ERR_PARAM_RANGE = N_("参数「{label}」应在 0 至 {max} 之间：{value}")
-ERR_PARAM_TEXT = N_("参数「{label}」不能超过 {n} 个字，也不能包含控制字符。")
-PARAM_MAX = 10**12  # no threshold (yuan, days, pieces, per cent) comes near it
-PARAM_TEXT_MAX = 1000
-ERR_NO_TESTS = N_("请至少选择一项测试。")
-ERR_NO_DATA = N_("项目还没有已导入的台账，请先导入数据再运行测试。")
-# Projects with more imported rows than this run the catalogue in the worker.
-INLINE_RUN_ROWS = 300_000
-
-
-@transaction.atomic
-def _check_param(p, value, raw) -> None:
-    """Numbers finite, not negative, not beyond any plausible amount; text without controls."""
-    if isinstance(value, bool):
-        return
-    if isinstance(value, int | float):
-        if not math.isfinite(value) or not 0 <= value <= PARAM_MAX:
-            raise ValidationError(
-                _(ERR_PARAM_RANGE).format(label=p.label, max=f"{PARAM_MAX:,}", value=raw)
-            )
-    elif text.has_control(value) or len(value) > PARAM_TEXT_MAX:
-        raise ValidationError(_(ERR_PARAM_TEXT).format(label=p.label, n=PARAM_TEXT_MAX))
-
-
-def catalogue_params_set(*, actor, project: AuditProject, test_id: str, values: dict) -> dict:
-    """Store the project's own values for one test's parameters (typed like the defaults)."""
-    from fangkong.relief import catalogue
-
-    t = catalogue.load()[test_id]
-    clean = {}
-    for p in t.params:
-        if p.name not in values or values[p.name] in ("", None):
-            continue
-        raw = values[p.name]
-        try:
-            if isinstance(p.default, bool):
-                value = str(raw).lower() in ("1", "true", "yes", "on", "是")
-            elif isinstance(p.default, int):
-                value = int(str(raw).strip())
-            elif isinstance(p.default, float):
-                value = float(str(raw).strip())
-            else:
-                value = str(raw).strip()
-        except ValueError as exc:
-            kind = _("整数") if isinstance(p.default, int) else _("数字")
-            raise ValidationError(_(ERR_PARAM).format(label=p.label, kind=kind, value=raw)) from exc
-        _check_param(p, value, raw)
-        if value != p.default:
-            clean[p.name] = value
-    old = project.test_params.get(test_id, {})
-    params = dict(project.test_params)
-    if clean:
-        params[test_id] = clean
-    else:
-        params.pop(test_id, None)
-    project.test_params = params
-    project.save(update_fields=["test_params"])
-    audit_record(
-        actor=actor,
-        action="relief.catalogue.params",
-        obj=project,
-        old={test_id: old},
-        new={test_id: clean},
-    )
-    return clean
-
-
-def catalogue_start(*, actor, project: AuditProject, tests: list[str]):
-    """Record a run and execute it: inline for small projects, in the worker for large ones."""
-    from fangkong.relief import catalogue
-
-    if not tests:
-        raise ValidationError(_(ERR_NO_TESTS))
-    imports = LedgerImport.objects.filter(project=project, status=ImportStatus.DONE)
-    if not imports.exists():
-        raise ValidationError(_(ERR_NO_DATA))
-    run = catalogue.start(actor=actor, project=project, tests=tests)
-    rows = sum(imports.values_list("total_rows", flat=True))
-    if rows <= INLINE_RUN_ROWS:
-        return catalogue.run(actor=actor, project=project, run_row=run)
-    from fangkong.relief.tasks import run_catalogue_task
-
-    run_catalogue_task(run.pk)
-    return run
