@@ -58,7 +58,7 @@ def raw_read(files: list[Path]) -> int:
     import duckdb
     import python_calamine
 
-    from fangkong.relief.ledger.importer import decode_text, file_type
+    from fangkong.lib.sheets import decode_text, file_type
 
     con = duckdb.connect()
     rows = 0
