@@ -36,7 +36,7 @@ def pandas_tables(project_id: int):
     """The columns the three tests need, read from the Parquet files with pyarrow, as pandas."""
     import pyarrow.dataset as ds
 
-    from fangkong.relief import store
+    from fangkong.relief.ledger import store
     from fangkong.relief.models import ItemName, UnitConversion
 
     files = [str(p) for p in store.ledger_files(project_id)]
@@ -205,7 +205,8 @@ def main() -> None:
     args = parser.parse_args()
     var_dir = bench_tree.configure(args)
     try:
-        from fangkong.relief import catalogue, store
+        from fangkong.relief import catalogue
+        from fangkong.relief.ledger import store
 
         folder, written = relief_data.ledger_folder(args.rows, args.scale, plant=True)
         files = relief_data.files_of(folder)

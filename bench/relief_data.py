@@ -1,7 +1,7 @@
 """Shared by the relief benchmarks: a folder of generated ledgers of N rows, and importing it.
 
 The folder holds several synthetic worlds (seeds 1, 2, …), each written by
-fangkong.relief.ledgers.write_all in its varied layouts (xlsx with title and total rows, merged
+fangkong.relief.synthetic.ledgers.write_all in its varied layouts (xlsx with title and total rows, merged
 two-row headers, GBK/GB18030/UTF-8 CSVs); it is cached under bench/.data/ by row target.
 """
 
@@ -16,9 +16,9 @@ DATA = ROOT / "bench" / ".data"
 def ledger_folder(rows: int, scale: int, echo=print, *, plant: bool = False) -> tuple[Path, int]:
     """Generate (or reuse) worlds until at least `rows` ledger rows are written (with planted
     anomalies and decoys in the first world when `plant`)."""
-    from fangkong.relief import injectors
-    from fangkong.relief.ledgers import write_all
-    from fangkong.relief.world import generate
+    from fangkong.relief.synthetic import injectors
+    from fangkong.relief.synthetic.ledgers import write_all
+    from fangkong.relief.synthetic.world import generate
 
     folder = DATA / f"relief-{rows}-s{scale}{'-planted' if plant else ''}"
     manifest = folder / "manifest.json"
@@ -58,7 +58,7 @@ def raw_read(files: list[Path]) -> int:
     import duckdb
     import python_calamine
 
-    from fangkong.relief.importer import decode_text, file_type
+    from fangkong.lib.sheets import decode_text, file_type
 
     con = duckdb.connect()
     rows = 0

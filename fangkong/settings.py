@@ -227,6 +227,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Largest roster file accepted; bigger uploads are refused before parsing.
 ROSTER_MAX_BYTES = envint("ROSTER_MAX_BYTES", 20 * 1024 * 1024)
+# Every uploaded workbook (rosters, relief ledgers; fangkong/lib/sheets.py): a zip whose entries add
+# up to more than this is refused before inflating (a zip bomb). 2 GiB holds a few full Excel sheets.
+SHEET_MAX_UNPACKED_BYTES = envint("SHEET_MAX_UNPACKED_BYTES", 2 * 1024 * 1024 * 1024)
 
 # Relief audit (fangkong/relief): upload limit, files above this size import in the worker,
 # DuckDB threads per query.

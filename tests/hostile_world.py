@@ -104,7 +104,7 @@ NOT_USER_TEXT = {
     "relief.LedgerImport.sheet": "read from the file (the hostile ledger brings its own)",
     "relief.LedgerImport.kind": "a code",
     "relief.LedgerImport.parquet": "a server path",
-    "relief.ColumnSynonym.field": "a field name of relief/schema.py",
+    "relief.ColumnSynonym.field": "a field name of relief/ledger/schema.py",
     "relief.PartyName.key": "a normalised matching key",
     "relief.ItemName.key": "a normalised matching key",
     "relief.Item.base_uom": "matched against ledger units (changing it changes the figures)",

@@ -1,6 +1,7 @@
 """Relief scope cases (findings): see tests/test_relief_scope.py."""
 
-from fangkong.relief import services, store
+from fangkong.relief import services
+from fangkong.relief.ledger import store
 from tests.relief_case import Case, u
 
 SCOPE_TITLE = "范围测试：定向捐赠未按指定用途使用"

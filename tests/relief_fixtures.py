@@ -9,8 +9,8 @@ import pytest
 
 from fangkong.accounts import services as account_services
 from fangkong.accounts.models import Role, User
-from fangkong.relief import services, store
-from fangkong.relief.ledgers import write_all
+from fangkong.relief import services
+from fangkong.relief.ledger import store
 from fangkong.relief.models import (
     AuditProject,
     ImportStatus,
@@ -23,7 +23,8 @@ from fangkong.relief.models import (
     SourceFile,
     UnitConversion,
 )
-from fangkong.relief.world import World, generate
+from fangkong.relief.synthetic.ledgers import write_all
+from fangkong.relief.synthetic.world import World, generate
 from tests.world import PASSWORD
 
 

@@ -12,9 +12,10 @@ import pytest
 
 from fangkong.accounts import services as account_services
 from fangkong.accounts.models import Role, User
-from fangkong.relief import catalogue, services, store
-from fangkong.relief.ledgers import plan, write
-from fangkong.relief.world import generate
+from fangkong.relief import catalogue, services
+from fangkong.relief.ledger import store
+from fangkong.relief.synthetic.ledgers import plan, write
+from fangkong.relief.synthetic.world import generate
 from tests.relief_fixtures import import_folder
 
 D0 = date(2020, 2, 1)

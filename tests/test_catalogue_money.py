@@ -11,10 +11,11 @@ import pytest
 
 from fangkong.accounts import services as account_services
 from fangkong.accounts.models import Role, User
-from fangkong.relief import catalogue, services, store
-from fangkong.relief.catalogue.money import words
+from fangkong.relief import catalogue, services
 from fangkong.relief.catalogue.screens import conformity
-from fangkong.relief.injectors.money import fifo_late
+from fangkong.relief.ledger import store
+from fangkong.relief.ledger.links import words
+from fangkong.relief.synthetic.injectors.money import fifo_late
 from tests.relief_fixtures import import_folder
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,11 @@ import pytest
 from fangkong.accounts import services as account_services
 from fangkong.accounts.models import Role, User
 from fangkong.lib import idcard
-from fangkong.relief import catalogue, services, store
+from fangkong.relief import catalogue, services
 from fangkong.relief.catalogue import procurement
 from fangkong.relief.catalogue.disclosure import deadline_table
 from fangkong.relief.catalogue.subsidies import rate_table
+from fangkong.relief.ledger import store
 from tests.relief_fixtures import import_folder
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fangkong.audit.models import AuditEvent
-from fangkong.relief import importer, services, store
+from fangkong.relief import services
+from fangkong.relief.ledger import importer, store
 from fangkong.relief.models import ImportStatus, LedgerImport, SourceFile
 from tests import test_relief_views
 from tests.test_relief_views import csv_upload, login, post_upload
@@ -61,7 +62,7 @@ def upload(team, rows, name="捐赠资金登记.csv"):
 
 def test_overflowing_values_and_far_dates_are_row_errors(team):
     from fangkong.lib import plausible
-    from fangkong.relief.parsing import ERR_AMOUNT_RANGE
+    from fangkong.relief.ledger.parsing import ERR_AMOUNT_RANGE
 
     source = upload(team, overflow_rows())
     imp = services.run_check(import_id=source.imports.get().pk)
@@ -80,7 +81,7 @@ def test_overflowing_values_and_far_dates_are_row_errors(team):
 
 
 def test_overflowing_quantities_are_row_errors(team):
-    from fangkong.relief.parsing import ERR_QUANTITY_RANGE
+    from fangkong.relief.ledger.parsing import ERR_QUANTITY_RANGE
 
     source = upload(team, stock_rows(), name="物资出入库台账.csv")
     imp = source.imports.get()
@@ -301,8 +302,8 @@ def test_an_upload_killed_after_storing_leaves_nothing(team, monkeypatch):
 def test_hand_made_findings_and_catalogue_entries_are_bounded(team):
     """Amounts, quantities, row numbers, bed counts and pack factors typed by an auditor."""
     from fangkong.relief.forms import ItemForm, PartyForm
-    from fangkong.relief.parsing import ERR_AMOUNT_RANGE, ERR_QUANTITY_RANGE
-    from fangkong.relief.views_findings import ERR_ROWS_BIG, MAX_ROW_NO
+    from fangkong.relief.ledger.parsing import ERR_AMOUNT_RANGE, ERR_QUANTITY_RANGE
+    from fangkong.relief.views.findings import ERR_ROWS_BIG, MAX_ROW_NO
 
     source = upload(team, [["收据编号", "日期", "捐赠方", "金额"], ["A1", "2020-02-01", "某", "5"]])
     imp = services.run_check(import_id=source.imports.get().pk)

@@ -7,7 +7,8 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 
-from fangkong.relief import catalogue, services, store
+from fangkong.relief import catalogue, services
+from fangkong.relief.ledger import store
 from fangkong.relief.models import CatalogueRun, Finding
 
 DETERMINISTIC = [t.id for t in catalogue.load().values() if not t.screen]

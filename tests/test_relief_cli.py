@@ -10,8 +10,8 @@ from django.core.management.base import CommandError
 
 from fangkong.accounts import services as account_services
 from fangkong.accounts.models import Role, User
-from fangkong.relief import report, services
-from fangkong.relief.ledgers import write_all
+from fangkong.relief import services
+from fangkong.relief.findings import docx
 from fangkong.relief.models import (
     AuditProject,
     ImportStatus,
@@ -19,7 +19,8 @@ from fangkong.relief.models import (
     PartyName,
     SourceFile,
 )
-from fangkong.relief.world import generate
+from fangkong.relief.synthetic.ledgers import write_all
+from fangkong.relief.synthetic.world import generate
 from tests.world import PASSWORD
 
 GARBAGE = "损坏的台账.xlsx"
@@ -67,7 +68,7 @@ def test_project_create(auditors):
     # A project without data still has a report draft: it says there is nothing yet.
     from docx import Document
 
-    text = [p.text for p in Document(io.BytesIO(report.build_docx(project))).paragraphs]
+    text = [p.text for p in Document(io.BytesIO(docx.build_docx(project))).paragraphs]
     assert "尚未导入台账数据。" in text and "截至本报告日，审计组尚未确认问题。" in text
     with pytest.raises(CommandError, match="只有审计人员可以创建审计项目"):
         create_project("staff")

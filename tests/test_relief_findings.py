@@ -7,9 +7,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from fangkong.audit.models import AuditEvent
-from fangkong.relief import report, services, store
+from fangkong.lib.money import yuan
+from fangkong.relief import services
+from fangkong.relief.ledger import rows, store
 from fangkong.relief.models import Finding, FindingStatus
-from fangkong.relief.views_findings import parse_rows
+from fangkong.relief.views.findings import parse_rows
 
 
 def ledger_rows(rw, n: int = 3) -> dict:
@@ -80,10 +82,10 @@ def test_row_numbers_that_cannot_be_read_say_why(text, message):
 
 
 def test_money_is_shown_in_yuan_with_separators():
-    assert report.yuan(123450) == "1,234.50"
-    assert report.yuan(5) == "0.05"
-    assert report.yuan(None) == ""
-    assert report.number(1200) == "1,200"
+    assert yuan(123450) == "1,234.50"
+    assert yuan(5) == "0.05"
+    assert yuan(None) == ""
+    assert rows.number(1200) == "1,200"
 
 
 def test_manual_finding_with_evidence_rows(relief_world, client_for):

@@ -17,7 +17,8 @@ import pytest
 import xlsxwriter
 from django.core.exceptions import ValidationError
 
-from fangkong.relief import importer, schema, services, store
+from fangkong.relief import services
+from fangkong.relief.ledger import importer, schema, store
 from fangkong.relief.models import ImportStatus, LedgerImport, Party, SourceFile
 from tests.relief_fixtures import import_folder
 
@@ -416,7 +417,7 @@ def test_import_folder_helper_matches_world(relief_world, tmp_path):
         period_start=rw.project.period_start,
         period_end=rw.project.period_end,
     )
-    from fangkong.relief.ledgers import write_all
+    from fangkong.relief.synthetic.ledgers import write_all
 
     write_all(rw.truth, tmp_path / "again")
     import_folder(rw.users["auditor"], project2, tmp_path / "again")

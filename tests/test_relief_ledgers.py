@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from fangkong.relief import schema
-from fangkong.relief.ledgers import plan, write_all
-from fangkong.relief.parsing import parse_date, parse_fen, parse_quantity
-from fangkong.relief.world import generate
+from fangkong.relief.ledger import schema
+from fangkong.relief.ledger.parsing import parse_date, parse_fen, parse_quantity
+from fangkong.relief.synthetic.ledgers import plan, write_all
+from fangkong.relief.synthetic.world import generate
 from tests.relief_office import CSV_UTF8, libreoffice_convert, require_soffice
 
 SYNONYMS = schema.all_synonyms()

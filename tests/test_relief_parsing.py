@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from fangkong.relief.parsing import (
+from fangkong.relief.ledger.parsing import (
     ERR_AMOUNT,
     ERR_DATE,
     ERR_FEN,

@@ -1,7 +1,7 @@
 """The synthetic world through the real importer: every file recognised, every row accepted,
 the catalogue built, and totals equal to the generator's."""
 
-from fangkong.relief import store
+from fangkong.relief.ledger import store
 from fangkong.relief.models import Party, PartyName
 
 
@@ -35,7 +35,7 @@ def test_world_imports_and_totals_match(relief_world):
 
 def test_every_written_record_is_found_at_its_cell(relief_world, tmp_path):
     """`_at` (file, sheet, row) of each generated record is where the importer stored it."""
-    from fangkong.relief.ledgers import write_all
+    from fangkong.relief.synthetic.ledgers import write_all
 
     rw = relief_world
     write_all(rw.truth, tmp_path / "again")  # same seed, same files: sets each record's `_at`

@@ -21,10 +21,13 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from fangkong.relief import ledgers, services, store, trace
+from fangkong.lib.money import yuan
+from fangkong.relief import services, trace
+from fangkong.relief.ledger import store
+from fangkong.relief.ledger.parsing import halfwidth
 from fangkong.relief.models import Item, Party
-from fangkong.relief.parsing import halfwidth
-from fangkong.relief.world import World, generate
+from fangkong.relief.synthetic import ledgers
+from fangkong.relief.synthetic.world import World, generate
 from tests.relief_fixtures import ReliefWorld, build_relief_world, import_folder
 from tests.world import build_world
 
@@ -346,7 +349,7 @@ def test_a_ledger_row_shows_its_source_and_masks_id_numbers(clean):
     ref = chosen(truth)["split"]
     t = trace.donation_trace(pid, ref)
     issued = next(r for r in t.rows if r.step == "issued")
-    lr = trace.ledger_row(pid, issued.row_id)
+    lr = trace.row_page(pid, issued.row_id)
     assert lr.row.row_no == issued.row_no and lr.row.sheet == issued.sheet
     assert lr.file_name == issued.file_name and re.fullmatch(r"[0-9a-f]{64}", lr.sha256)
     assert {r.row_id for r in lr.siblings} == {r.row_id for r in t.rows} - {issued.row_id}
@@ -356,7 +359,7 @@ def test_a_ledger_row_shows_its_source_and_masks_id_numbers(clean):
         (row_id,) = con.execute(
             "SELECT row_id FROM entries WHERE kind = 'subsidy' ORDER BY row_id LIMIT 1"
         ).fetchone()
-    lr = trace.ledger_row(pid, row_id)
+    lr = trace.row_page(pid, row_id)
     shown = " ".join(v for _label, v in lr.fields)
     assert not any(p.id_number in shown for p in truth.persons.values())
     assert re.search(r"\d{3}\*{8,}[\dX]{4}", shown)
@@ -366,11 +369,11 @@ def test_a_ledger_row_shows_its_source_and_masks_id_numbers(clean):
         (row_id,) = con.execute(
             "SELECT row_id FROM entries WHERE kind = 'roster' ORDER BY row_id LIMIT 1"
         ).fetchone()
-    lr = trace.ledger_row(pid, row_id)
+    lr = trace.row_page(pid, row_id)
     shown = " ".join(v for _label, v in lr.fields)
     assert lr.row.kind == "roster" and lr.siblings == [] and "身份证号" in dict(lr.fields)
     assert not any(p.id_number in shown for p in truth.persons.values())
-    assert trace.ledger_row(pid, 1) is None
+    assert trace.row_page(pid, 1) is None
 
 
 def test_pages_show_the_trace(clean):
@@ -492,7 +495,7 @@ def test_broken_ledgers_show_their_gaps_in_words(broken):
     t = trace.donation_trace(pid, ref)
     gap = next(g for g in t.gaps if g.code == "directed")
     assert directed in gap.text and other in gap.text and gap.diff == amount
-    assert trace.yuan(amount) in gap.text
+    assert yuan(amount) in gap.text
 
     (ref,) = breaks["late"]
     t = trace.donation_trace(pid, ref)

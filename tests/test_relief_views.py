@@ -14,7 +14,8 @@ from django.urls import reverse
 from fangkong.accounts import services as account_services
 from fangkong.accounts.models import Role, User
 from fangkong.audit.models import AuditEvent
-from fangkong.relief import services, store
+from fangkong.relief import services
+from fangkong.relief.ledger import store
 from fangkong.relief.models import (
     AuditProject,
     ColumnSynonym,

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from fangkong.lib import idcard
-from fangkong.relief import schema
-from fangkong.relief.world import generate
+from fangkong.relief.ledger import schema
+from fangkong.relief.synthetic.world import generate
 
 SEEDS = [2020, 1, 2, 3, 4]
 

@@ -647,8 +647,8 @@ def test_zip_that_is_not_a_workbook_and_a_truncated_workbook(world, client_for):
     assert problems(uploaded(c, "b.xlsx", half)) == [("", None, "", roster.ERR_GARBAGE)]
 
 
-def test_zip_bomb_is_refused_before_inflating(world, client_for, monkeypatch):
-    monkeypatch.setattr(roster, "MAX_UNPACKED_BYTES", 1024 * 1024)
+def test_zip_bomb_is_refused_before_inflating(world, client_for, settings):
+    settings.SHEET_MAX_UNPACKED_BYTES = 1024 * 1024  # the one limit of lib/sheets.py
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("xl/workbook.xml", "<x/>")

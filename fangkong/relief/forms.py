@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from fangkong.lib.forms import Form
-from fangkong.relief import importer, schema
+from fangkong.relief.ledger import importer, schema
 from fangkong.relief.models import Grade, MemberRole, PartyKind
 
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")

@@ -1,7 +1,7 @@
 """Relief-fund audit: projects and teams, imported source files, the catalogue, findings.
 
 The ledger rows themselves live in one Parquet file per import, read through DuckDB
-(`fangkong/relief/store.py`); everything here is small and transactional.
+(`fangkong/relief/ledger/store.py`); everything here is small and transactional.
 """
 
 from django.conf import settings
@@ -372,3 +372,8 @@ class CatalogueRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def lease_name(self) -> str:
+        """The job lease a worker holds while it executes this run (selectors.with_states)."""
+        return f"relief.catalogue.run.{self.pk}"

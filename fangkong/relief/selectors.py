@@ -68,7 +68,7 @@ def get_item_for(user, project_id, item_id) -> Item:
 
 def synonyms_for(project: AuditProject) -> dict[str, str]:
     """Header → field: the project's own words first, then global additions, then built-in."""
-    from fangkong.relief import schema
+    from fangkong.relief.ledger import schema
     from fangkong.relief.models import ColumnSynonym
 
     out = schema.all_synonyms()
@@ -77,3 +77,22 @@ def synonyms_for(project: AuditProject) -> dict[str, str]:
     for header, f in [*extra, *own]:
         out[schema.header_key(header)] = f
     return out
+
+
+def with_states(runs) -> list:
+    """Each run with `state`: its status, or "interrupted" for a run marked running whose worker's
+    lease has run out (the worker was killed): derived from the lease and the clock, so such a run
+    stops polling by itself. One query for any number of runs."""
+    from fangkong.jobs.models import JobLease
+    from fangkong.lib import clock
+
+    runs = list(runs)
+    running = {r.lease_name: r for r in runs if r.status == "running"}
+    live = set(
+        JobLease.objects.filter(name__in=running, expires_at__gt=clock.now())
+        .exclude(holder="")
+        .values_list("name", flat=True)
+    )
+    for r in runs:
+        r.state = "interrupted" if r.status == "running" and r.lease_name not in live else r.status
+    return runs

@@ -10,8 +10,8 @@ from tests.browser.conftest import shot
 def test_run_catalogue_review_a_finding_and_report_it(brelief, page_for):
     from docx import Document
 
-    from fangkong.relief import demo
     from fangkong.relief.models import Finding
+    from fangkong.relief.synthetic import demo
 
     project, created = demo.load("auditor")
     assert created

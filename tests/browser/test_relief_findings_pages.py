@@ -8,7 +8,7 @@ from tests.browser.conftest import shot
 
 def donation_rows(rw) -> dict:
     """Three rows of the cash-donation register: its file, sheet and Excel row numbers."""
-    from fangkong.relief import store
+    from fangkong.relief.ledger import store
 
     with store.project_db(rw.project.pk) as con:
         found = store.rows(

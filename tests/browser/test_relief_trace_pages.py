@@ -28,8 +28,8 @@ def split_donation(rw) -> str:
 def set_conversions(rw) -> None:
     """As the auditor does on the items page: pieces per 盒/箱, so packed rows are counted."""
     from fangkong.relief import services
+    from fangkong.relief.ledger.parsing import halfwidth
     from fangkong.relief.models import Item
-    from fangkong.relief.parsing import halfwidth
 
     for item in Item.objects.filter(project=rw.project):
         known = next(

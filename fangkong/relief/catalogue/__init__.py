@@ -2,9 +2,10 @@
 
 Each test is a function over the project's DuckDB connection (view `entries`, see store.py) that
 returns `Hit`s: the ledger rows that make one problem, the amount or quantity at risk and a
-sentence an auditor can read. `run()` records a CatalogueRun with the parameters and a snapshot
-hash of the data, and turns hits into findings; a hit whose fingerprint is already a finding of
-the project is not added again, so re-running never duplicates what is under review.
+sentence an auditor can read. This package is the registry and the tests only, and writes
+nothing: relief services (`services/runs.py`) record a CatalogueRun with the parameters and a
+snapshot hash of the data, and turn hits into findings; a hit whose fingerprint is already a
+finding of the project is not added again, so re-running never duplicates what is under review.
 
 Tests register themselves with `@test(...)` in the modules of this package.
 """
@@ -13,12 +14,6 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from django.db import transaction
-from django.utils import timezone
-
-from fangkong.audit.services import audit_record
-from fangkong.relief import store
 
 
 @dataclass(frozen=True)
@@ -132,13 +127,18 @@ def fingerprint(test_id: str, hit: Hit) -> str:
     return hashlib.sha256(f"{test_id}|{ident}".encode()).hexdigest()
 
 
-def evaluate(con, tests: list[str], params: dict[str, dict]) -> dict[str, list[Hit]]:
-    """Run tests on an open project connection; no database writes (used by the harness too)."""
+def evaluate(
+    con, tests: list[str], params: dict[str, dict], *, after_each: Callable | None = None
+) -> dict[str, list[Hit]]:
+    """Run tests on an open project connection; no database writes (used by the harness too).
+    `after_each(test_id)` is called after every test (a run renews its lease there)."""
     registry = load()
     out = {}
     for tid in tests:
         t = registry[tid]
         out[tid] = t.fn(con, t.defaults() | (params.get(tid) or {}))
+        if after_each is not None:
+            after_each(tid)
     return out
 
 
@@ -150,115 +150,3 @@ def effective_params(project, tests: list[str], params: dict | None = None) -> d
         t: registry[t].defaults() | (project.test_params.get(t) or {}) | (params.get(t) or {})
         for t in tests
     }
-
-
-def start(*, actor, project, tests: list[str] | None = None, params: dict | None = None):
-    """Record a run (parameters and data snapshot) before it executes."""
-    from fangkong.relief.models import CatalogueRun
-
-    registry = load()
-    tests = tests or sorted(registry)
-    unknown = [t for t in tests if t not in registry]
-    if unknown:
-        raise ValueError(f"未知的测试：{', '.join(unknown)}")
-    return CatalogueRun.objects.create(
-        project=project,
-        tests=tests,
-        parameters=effective_params(project, tests, params),
-        snapshot=snapshot(project.pk),
-        status="queued",
-        started_by=actor,
-    )
-
-
-def run(
-    *, actor, project, tests: list[str] | None = None, params: dict | None = None, run_row=None
-):
-    """Run the catalogue (or chosen tests) on a project and record new findings."""
-    from fangkong.relief.models import CatalogueRun
-
-    registry = load()
-    if run_row is None:
-        run_row = start(actor=actor, project=project, tests=tests, params=params)
-    tests, effective = run_row.tests, run_row.parameters
-    CatalogueRun.objects.filter(pk=run_row.pk).update(status="running")
-    try:
-        return _execute(actor, project, run_row, tests, effective, registry)
-    except Exception as exc:
-        CatalogueRun.objects.filter(pk=run_row.pk).update(
-            status="failed", message=str(exc)[:2000], finished_at=timezone.now()
-        )
-        raise
-
-
-def _execute(actor, project, run_row, tests, effective, registry):
-    from fangkong.relief.models import Evidence, Finding
-
-    with store.project_db(project.pk, materialize=True) as con:
-        hits = evaluate(con, tests, effective)
-        row_ids = sorted({r for hs in hits.values() for h in hs for r in h.row_ids})
-        where = {}
-        if row_ids:
-            con.register("hit_rows", _ids_table(row_ids))
-            for rid, file_id, sheet, row_no in con.execute(
-                "SELECT r.row_id, r.file_id, r.sheet, r.row_no FROM raw_entries r JOIN hit_rows h ON h.row_id = r.row_id"
-            ).fetchall():
-                where[rid] = (file_id, sheet, row_no)
-    counts = {}
-    with transaction.atomic():
-        existing = set(
-            Finding.objects.filter(project=project).values_list("fingerprint", flat=True)
-        )
-        evidence = []
-        for tid, found in hits.items():
-            t = registry[tid]
-            counts[tid] = len(found)
-            for hit in found:
-                fp = fingerprint(tid, hit)
-                if fp in existing:
-                    continue
-                existing.add(fp)
-                finding = Finding.objects.create(
-                    project=project,
-                    test_id=tid,
-                    title=f"{t.title}：{hit.detail}"[:300],
-                    description=t.description
-                    + ("（统计筛查，仅提示关注，不构成问题认定）" if t.screen else ""),
-                    severity=hit.severity or t.severity,
-                    amount_fen=hit.amount_fen,
-                    quantity=hit.quantity,
-                    rule=t.rule,
-                    fingerprint=fp,
-                    run=run_row,
-                    created_by=actor,
-                )
-                for rid in hit.row_ids:
-                    if rid in where:
-                        file_id, sheet, row_no = where[rid]
-                        evidence.append(
-                            Evidence(
-                                finding=finding,
-                                source_id=file_id,
-                                sheet=sheet,
-                                row_no=row_no,
-                                row_id=rid,
-                            )
-                        )
-        Evidence.objects.bulk_create(evidence, batch_size=500)
-        run_row.status = "done"
-        run_row.counts = counts
-        run_row.finished_at = timezone.now()
-        run_row.save(update_fields=["status", "counts", "finished_at"])
-        audit_record(
-            actor=actor,
-            action="relief.catalogue.run",
-            obj=run_row,
-            new={"tests": len(tests), "hits": sum(counts.values())},
-        )
-    return run_row
-
-
-def _ids_table(ids: list[int]):
-    import pyarrow as pa
-
-    return pa.table({"row_id": pa.array(ids, pa.int64())})

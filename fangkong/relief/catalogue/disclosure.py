@@ -3,6 +3,7 @@
 import re
 from datetime import date
 
+from fangkong.lib.money import yuan
 from fangkong.relief.catalogue import Hit, Param, test
 from fangkong.relief.catalogue.procurement import parse_day, values
 
@@ -77,13 +78,9 @@ DONATIONS = f"""
     WHERE d.kind IN ('cash_donation', 'goods_donation') AND d.ref IS NOT NULL"""  # noqa: S608
 
 
-def _yuan(fen) -> str:
-    return f"{fen / 100:,.2f}"
-
-
 def _what(kind, amount, item, pieces, uom) -> str:
     if kind == "cash_donation" or not item:
-        return f"捐款 {_yuan(amount or 0)} 元"
+        return f"捐款 {yuan(amount or 0)} 元"
     return f"{item} {int(pieces):,} {uom or '件'}" if pieces is not None else f"{item}"
 
 
@@ -191,7 +188,7 @@ def disc_wrong(con, params):
         money = abs(reg_amount - pub_amount) if reg_amount is not None else 0
         pieces = int(abs(reg_pieces - pub_pieces)) if reg_pieces is not None else 0
         if money:
-            problems.append(f"金额登记 {_yuan(reg_amount)} 元、公示 {_yuan(pub_amount)} 元")
+            problems.append(f"金额登记 {yuan(reg_amount)} 元、公示 {yuan(pub_amount)} 元")
         if pieces:
             problems.append(f"数量登记 {int(reg_pieces):,}、公示 {int(pub_pieces):,}")
         if reg_grades and pub_grades and reg_grades != pub_grades:

@@ -1,9 +1,14 @@
 """Catalogue tests: money in — idle funds, bank credits against the donation registers, number
 series of receipts and vouchers, and how fast each body pays out what it receives."""
 
-import re
-
+from fangkong.lib.money import yuan
 from fangkong.relief.catalogue import Hit, Param, test
+from fangkong.relief.ledger.links import (
+    BANK_DAYS,
+    NOT_GIFTS,
+    bank_credit_pairs,
+    words,
+)
 
 RULE_REGISTER = (
     "《中华人民共和国公益事业捐赠法》第十六条：受赠人接受捐赠后应出具合法有效的收据，将受赠财产登记造册；"
@@ -13,19 +18,8 @@ RULE_SERIES = (
     "《会计基础工作规范》第五十一条：记账凭证应当连续编号；"
     "《公益事业捐赠票据使用管理暂行办法》《财政票据管理办法》：票据按号码顺序使用，作废票据全联次保存"
 )
-# Bank credits that are not gifts: interest, refunds, reversals, transfers between own accounts.
-NOT_GIFTS = "结息,利息,退款,退回,冲正,内部转账"
 # Ledger kinds whose document numbers are a controlled series: donation receipts, payment vouchers.
 SERIES_KINDS = "cash_donation,goods_donation,payment"
-
-
-def words(value) -> list[str]:
-    """A list parameter as an auditor types it: "车辆, 装修、办公家具" → [车辆, 装修, 办公家具]."""
-    return [w for w in re.split(r"[,，、;；\s]+", str(value or "")) if w]
-
-
-def yuan(fen) -> str:
-    return f"{(fen or 0) / 100:,.2f}"
 
 
 def ledger_names(file_ids) -> dict[int, str]:
@@ -34,11 +28,6 @@ def ledger_names(file_ids) -> dict[int, str]:
 
     ids = {int(i) for i in file_ids if i is not None}
     return dict(SourceFile.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
-
-
-def words_regex(items: list[str]) -> str:
-    """An RE2 alternation matching any of the words literally ('' when there are none)."""
-    return "|".join(re.escape(w) for w in items)
 
 
 @test(
@@ -106,81 +95,6 @@ def idle_funds(con, params):
 
 # --- bank credits against the donation registers ---
 
-# A party as both sides can agree on it: the normalised name without its company suffix, so that
-# 湖北某某实业集团 in the bank and 湖北某某实业集团有限公司 in the register meet; names the catalogue
-# (or the auditor) tied to one party all take that party's first such name.
-_LOOSE = "regexp_replace({key}, '(有限责任公司|股份有限公司|有限公司|公司)$', '')"
-_PARTY = "coalesce(c_{col}.canon, " + _LOOSE.format(key="e.{col}_key") + ")"
-
-
-def _canon_table(con) -> None:
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE mb_canon AS
-            SELECT party_id, min({_LOOSE.format(key="key")}) AS canon
-            FROM party_map GROUP BY party_id"""
-    )
-
-
-def _bank_register_match(con, params):
-    """Pair every bank credit of a donation account with at most one register entry.
-
-    First where the bank's memo quotes the register's donation number or receipt number (and the
-    amounts agree), then, among what is left, by the same donor, the same amount and dates at most
-    `days` apart, in date order (a donor who gives the same sum twice has two pairs). Leaves the
-    credits in `mb_bank`, the entries in `mb_reg` and the pairs in `mb_pair`.
-    """
-    skip = words_regex(words(params.get("skip_words", NOT_GIFTS)))
-    _canon_table(con)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE mb_bank AS
-            SELECT e.row_id, e.import_id, e.file_id, e.day, e.amount, e.counterparty,
-                   {_PARTY.format(col="counterparty")} AS party, coalesce(e.purpose, '') AS memo
-            FROM entries e LEFT JOIN mb_canon c_counterparty
-              ON c_counterparty.party_id = e.counterparty_id
-            WHERE e.kind = 'bank' AND e.step = 'received' AND e.amount > 0
-              AND (? = '' OR NOT regexp_matches(coalesce(e.purpose, ''), ?))""",
-        [skip, skip],
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE mb_reg AS
-            SELECT e.row_id, e.import_id, e.file_id, e.day, e.amount, e.source, e.ref, e.doc_no,
-                   {_PARTY.format(col="source")} AS party
-            FROM entries e LEFT JOIN mb_canon c_source ON c_source.party_id = e.source_id
-            WHERE e.kind = 'cash_donation' AND e.amount > 0"""
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE mb_pair AS
-           WITH tokens AS (
-               SELECT row_id, unnest(regexp_extract_all(memo, '[A-Za-z0-9][A-Za-z0-9_-]{3,}')) AS t
-               FROM mb_bank),
-           numbers AS (  -- what a memo may quote: the donation number or the receipt number
-               SELECT row_id AS r_id, amount, ref AS t FROM mb_reg WHERE ref IS NOT NULL
-               UNION
-               SELECT row_id, amount, doc_no FROM mb_reg WHERE doc_no IS NOT NULL),
-           by_number AS (
-               SELECT DISTINCT b.row_id AS b_id, n.r_id
-               FROM tokens t JOIN mb_bank b ON b.row_id = t.row_id
-               JOIN numbers n ON n.t = t.t AND n.amount = b.amount),
-           per_credit AS (  -- one register entry per credit and one credit per entry
-               SELECT b_id, r_id FROM by_number
-               QUALIFY row_number() OVER (PARTITION BY b_id ORDER BY r_id) = 1),
-           one AS (
-               SELECT b_id, r_id FROM per_credit
-               QUALIFY row_number() OVER (PARTITION BY r_id ORDER BY b_id) = 1),
-           lb AS (
-               SELECT *, row_number() OVER (PARTITION BY party, amount ORDER BY day, row_id) AS k
-               FROM mb_bank WHERE party IS NOT NULL AND row_id NOT IN (SELECT b_id FROM one)),
-           lr AS (
-               SELECT *, row_number() OVER (PARTITION BY party, amount ORDER BY day, row_id) AS k
-               FROM mb_reg WHERE party IS NOT NULL AND row_id NOT IN (SELECT r_id FROM one))
-           SELECT b_id, r_id FROM one
-           UNION ALL
-           SELECT lb.row_id, lr.row_id FROM lb JOIN lr
-             ON lb.party = lr.party AND lb.amount = lr.amount AND lb.k = lr.k
-            AND abs(date_diff('day', lr.day, lb.day)) <= ?""",
-        [int(params["days"])],
-    )
-
 
 @test(
     "BANK-UNBOOKED",
@@ -195,7 +109,11 @@ def _bank_register_match(con, params):
     + "；民政部《关于动员慈善力量依法有序参与新型冠状病毒感染的肺炎疫情防控工作的公告》：及时登记、公开接收的捐赠",
     severity="high",
     params=(
-        Param("days", 5, "银行到账日与登记日期最多相差的天数"),
+        Param(
+            "days",
+            BANK_DAYS,
+            "银行到账日与登记日期最多相差的天数（同时用于款物追踪中银行流水的对应）",
+        ),
         Param("skip_words", NOT_GIFTS, "摘要含这些词的进账不是捐赠（用逗号分隔）"),
         Param(
             "min_matched", 0.5, "账户进账中至少有此比例能对上登记，才认为已导入对应登记表（0–1）"
@@ -203,7 +121,7 @@ def _bank_register_match(con, params):
     ),
 )
 def bank_unbooked(con, params):
-    _bank_register_match(con, params)
+    bank_credit_pairs(con, days=int(params["days"]), skip_words=params["skip_words"])
     rows = con.execute(
         """WITH stats AS (  -- per statement: how much matched, and the dates its register covers
                SELECT b.import_id, avg(CASE WHEN p.b_id IS NULL THEN 0 ELSE 1 END) AS share,
@@ -241,7 +159,7 @@ def bank_unbooked(con, params):
     + "；《中华人民共和国慈善法》第五十二条：任何组织和个人不得私分、挪用、截留或者侵占慈善财产",
     severity="high",
     params=(
-        Param("days", 5, "登记日期与银行到账日最多相差的天数"),
+        Param("days", BANK_DAYS, "登记日期与银行到账日最多相差的天数"),
         Param("skip_words", NOT_GIFTS, "摘要含这些词的进账不是捐赠（用逗号分隔）"),
         Param(
             "min_matched", 0.5, "登记表中至少有此比例能对上流水，才认为已导入对应银行流水（0–1）"
@@ -249,7 +167,7 @@ def bank_unbooked(con, params):
     ),
 )
 def register_no_bank(con, params):
-    _bank_register_match(con, params)
+    bank_credit_pairs(con, days=int(params["days"]), skip_words=params["skip_words"])
     out = []
     for row_id, day, amount, donor, ref in con.execute(
         """WITH stats AS (  -- per register: how much matched, and the dates its statement covers

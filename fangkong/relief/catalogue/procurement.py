@@ -3,6 +3,7 @@ related parties (suppliers or payees who share a phone, address or account with 
 
 from datetime import date
 
+from fangkong.lib.money import yuan
 from fangkong.relief.catalogue import Hit, Param, test
 
 RULE_GPL = "《中华人民共和国政府采购法》及其实施条例"
@@ -35,10 +36,6 @@ def values(rows: list[tuple], columns: list[tuple[str, str]]) -> tuple[str, list
 # Up to this many contracts of one item in one week, each is compared with the median of the
 # others; beyond it, with the week's median (a pairwise join would grow with the square).
 LEAVE_ONE_OUT = 30
-
-
-def _yuan(fen) -> str:
-    return f"{fen / 100:,.2f}"
 
 
 def _price(fen_per_piece: float) -> str:
@@ -214,7 +211,7 @@ def sole_source_unjustified(con, params):
         out.append(
             Hit(
                 [row_id],
-                f"{day:%Y-%m-%d} 向{supplier}单一来源采购{item or ''}（合同{ref or ''}，{_yuan(amount or 0)} 元），未写明理由",
+                f"{day:%Y-%m-%d} 向{supplier}单一来源采购{item or ''}（合同{ref or ''}，{yuan(amount or 0)} 元），未写明理由",
                 amount_fen=amount,
             )
         )
@@ -252,7 +249,7 @@ def supplier_new(con, params):
         out.append(
             Hit(
                 rows,
-                f"{supplier}成立于{registered:%Y-%m-%d}（{when}），共签订合同 {len(rows)} 份、{_yuan(amount or 0)} 元",
+                f"{supplier}成立于{registered:%Y-%m-%d}（{when}），共签订合同 {len(rows)} 份、{yuan(amount or 0)} 元",
                 amount_fen=amount,
                 key=f"new:{key}",
             )
@@ -394,8 +391,8 @@ def paid_not_received(con, params):
         out.append(
             Hit(
                 [*pay_rows, row_id, *del_rows],
-                f"{supplier}合同{ref}已付 {_yuan(paid)} 元，到货 {int(got):,}/{int(pieces):,}，"
-                f"按合同单价价值 {_yuan(delivered)} 元，多付 {_yuan(short)} 元",
+                f"{supplier}合同{ref}已付 {yuan(paid)} 元，到货 {int(got):,}/{int(pieces):,}，"
+                f"按合同单价价值 {yuan(delivered)} 元，多付 {yuan(short)} 元",
                 amount_fen=short,
                 quantity=int(pieces - got),
                 key=f"unpaid:{row_id}",
@@ -459,7 +456,7 @@ def related_beneficiary(con, params):
         out.append(
             Hit(
                 [row_id, *rows[:5]],
-                f"{payer}于{day:%Y-%m-%d}拨付{ref}的 {_yuan(amount or 0)} 元给{payee}，收款方{same}与{who}相同",
+                f"{payer}于{day:%Y-%m-%d}拨付{ref}的 {yuan(amount or 0)} 元给{payee}，收款方{same}与{who}相同",
                 amount_fen=amount,
                 key=f"related:{row_id}:{who}",
             )

@@ -7,9 +7,9 @@ imported ledger (one body's ledger of one kind: one file and sheet).
 
 import math
 
-from fangkong.relief import schema
 from fangkong.relief.catalogue import Hit, Param, test
 from fangkong.relief.catalogue.money import ledger_names
+from fangkong.relief.ledger import schema
 
 RULE_BENFORD = (
     "Nigrini《Benford's Law: Applications for Forensic Accounting, Auditing, and Fraud Detection》"

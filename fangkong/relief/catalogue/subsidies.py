@@ -3,6 +3,7 @@ staff register (rate, days, who is on no roster, after leaving, identity numbers
 
 import re
 
+from fangkong.lib.money import yuan
 from fangkong.relief.catalogue import Hit, Param, test
 from fangkong.relief.catalogue.procurement import parse_day, values
 
@@ -62,10 +63,6 @@ def rate_table(text: str) -> list[tuple]:
     return out
 
 
-def _yuan(fen) -> str:
-    return f"{fen / 100:,.2f}"
-
-
 @test(
     "SUB-RATE",
     category="subsidies",
@@ -113,16 +110,16 @@ def sub_rate(con, params):
     for row_id, day, person, payer, tier, days, rate, amount, standard in found:
         problems = []
         if standard is not None and rate is not None and rate != standard:
-            problems.append(f"日标准 {_yuan(rate)} 元，{tier}应为 {_yuan(standard)} 元")
+            problems.append(f"日标准 {yuan(rate)} 元，{tier}应为 {yuan(standard)} 元")
         due_rate = standard if standard is not None else rate
         if days is not None and amount is not None and rate is not None and amount != days * rate:
-            problems.append(f"{days} 天 × {_yuan(rate)} 元应为 {_yuan(days * rate)} 元")
+            problems.append(f"{days} 天 × {yuan(rate)} 元应为 {yuan(days * rate)} 元")
         due = days * due_rate if days is not None and due_rate is not None else None
         when = f"{day:%Y-%m-%d}" if day else ""
         out.append(
             Hit(
                 [row_id],
-                f"{payer or ''}{when}发放{person}补助 {_yuan(amount or 0)} 元：{'；'.join(problems) or '金额与天数不符'}",
+                f"{payer or ''}{when}发放{person}补助 {yuan(amount or 0)} 元：{'；'.join(problems) or '金额与天数不符'}",
                 amount_fen=abs(amount - due) if due is not None and amount is not None else None,
             )
         )
@@ -204,7 +201,7 @@ def sub_not_on_roster(con, params):
         out.append(
             Hit(
                 rows,
-                f"{'、'.join(p for p in payers if p)}向{person}（{masked}）发放补助 {len(rows)} 笔共 {_yuan(amount or 0)} 元，排班表中无此人",
+                f"{'、'.join(p for p in payers if p)}向{person}（{masked}）发放补助 {len(rows)} 笔共 {yuan(amount or 0)} 元，排班表中无此人",
                 amount_fen=amount,
                 key=f"noroster:{id_hash}",
             )
@@ -254,7 +251,7 @@ def sub_after_separation(con, params):
         out.append(
             Hit(
                 [staff_row, *rows],
-                f"{person}（{masked}）于{left_on:%Y-%m-%d}离岗，此后仍按 {int(excess)} 天发放补助 {_yuan(amount or 0)} 元",
+                f"{person}（{masked}）于{left_on:%Y-%m-%d}离岗，此后仍按 {int(excess)} 天发放补助 {yuan(amount or 0)} 元",
                 amount_fen=int(amount) if amount is not None else None,
                 quantity=int(excess),
                 key=f"left:{staff_row}",
@@ -284,7 +281,7 @@ def sub_id_invalid(con, params):
         out.append(
             Hit(
                 rows,
-                f"{person}的身份证号码（{masked}）校验不通过，共领取补助 {len(rows)} 笔 {_yuan(amount or 0)} 元",
+                f"{person}的身份证号码（{masked}）校验不通过，共领取补助 {len(rows)} 笔 {yuan(amount or 0)} 元",
                 amount_fen=amount,
                 key=f"badid:{id_hash}",
             )

@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from fangkong.accounts.models import User
-from fangkong.relief import demo
+from fangkong.relief.synthetic import demo
 
 
 class Command(BaseCommand):

@@ -15,7 +15,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
-from fangkong.relief import importer, report, schema, selectors, services
+from fangkong.lib.money import yuan
+from fangkong.relief import selectors, services
+from fangkong.relief.findings import report
+from fangkong.relief.ledger import importer, schema
 from fangkong.relief.models import Evidence, FindingStatus, ImportStatus, PartyName
 
 ERR_USER = "找不到用户“{name}”，请用 --user 指定一个已有的登录名。"
@@ -188,12 +191,14 @@ class Command(BaseCommand):
         self.stdout.write(f"\n{path.name}")
         sha = _sha256(path)
         source = project.files.filter(sha256=sha).first()
+        sheets = None
         if source is not None:
             self.stdout.write(f"  已上传过（{source.name}），继续处理其中尚未导入的工作表。")
         else:
             upload = services.source_for_upload_path(path)
             try:
                 source = services.file_upload(actor=user, project=project, upload=upload, kind=kind)
+                sheets = source.sheets_read
             except importer.LedgerFileError as exc:
                 self.stdout.write(f"  无法读取，未保存：{exc.text()}")
                 return [path.name], 0
@@ -212,7 +217,7 @@ class Command(BaseCommand):
             if imp.status == ImportStatus.DISCARDED:
                 self.stdout.write(f"{label} 已放弃，跳过")
                 continue
-            imp = services.run_check(import_id=imp.pk)
+            imp = services.run_check(import_id=imp.pk, sheets=sheets)
             kind_text = _kind(imp.kind) if imp.kind else "未识别"
             if imp.error_count:
                 bad.append(f"{path.name}{label.strip()}")
@@ -300,7 +305,7 @@ class Command(BaseCommand):
         if not found:
             self.stdout.write("没有审计发现。")
         for f in found:
-            amount = f"{report.yuan(f.amount_fen)} 元" if f.amount_fen is not None else ""
+            amount = f"{yuan(f.amount_fen)} 元" if f.amount_fen is not None else ""
             self.stdout.write(
                 "\t".join(
                     [

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from fangkong.accounts import services as account_services
 from fangkong.accounts.models import Role, RoleAssignment, User
-from fangkong.relief import harness
+from fangkong.relief.synthetic import harness
 
 
 class Command(BaseCommand):
