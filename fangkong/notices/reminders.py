@@ -20,8 +20,9 @@ from fangkong.health.models import CheckIn, Exemption
 from fangkong.lib import clock
 from fangkong.notices.models import DEFAULT_LADDERS, NoticeRecipient, ReminderRule
 from fangkong.notify.models import Message
-from fangkong.org.models import OrgUnit, Person, ancestor_ids, subtree_bounds
-from fangkong.reports.models import CurrentReport, ReportForm, ScheduleOverride
+from fangkong.org.models import OrgUnit, Person, ancestor_ids
+from fangkong.reports.models import CurrentReport, ReportForm
+from fangkong.reports.schedule import UNIT_FIELDS, schedule_of
 
 
 class Contacts:
@@ -170,43 +171,28 @@ def _local(moment: datetime) -> str:
 
 def plan_reports(plan: Plan, contacts: Contacts, rules: list[ReminderRule]) -> None:
     now, today = plan.now, timezone.localtime(plan.now).date()
+    past = max([r.past_days for r in rules if r.kind == "report"] + [7])
     for form in (
         ReportForm.objects.filter(active_from__lte=today)
         .filter(Q(active_until__isnull=True) | Q(active_until__gte=today))
         .select_related("root")
     ):
-        low, high = subtree_bounds(form.root.path)
-        levels = set(form.levels.values_list("pk", flat=True))
-        units = [
-            u
-            for u in OrgUnit.objects.filter(path__gte=low, path__lt=high, level__in=levels).values(
-                "id", "name", "path", "opened_on", "closed_on"
-            )
-        ]
-        past = max([r.past_days for r in rules if r.kind == "report"] + [7])
-        days = [today - timedelta(days=i) for i in range(past + 1)]
-        days = [d for d in days if d >= form.active_from]
+        sched = schedule_of(form)
+        units = list(OrgUnit.objects.filter(sched.units_q()).values("name", *UNIT_FIELDS))
+        # Newest first: a ladder's `past_days` takes the first days of this list.
+        days = sched.active_days(today - timedelta(days=past), today)[::-1]
+        owed = sched.dues(units, days)
         done = set(
             CurrentReport.objects.filter(form=form, day__in=days).values_list("unit_id", "day")
         )
-        overrides = {
-            o.unit_id: o.deadline_minutes for o in ScheduleOverride.objects.filter(form=form)
-        }
         digests: dict[tuple, list[str]] = defaultdict(list)  # (coordinator contact, step) → lines
         for u in units:
             ladder = _ladder("report", form, u["path"], rules)
-            deadline_m = form.deadline_minutes
-            for uid in ancestor_ids(u["path"]):
-                deadline_m = overrides.get(uid, deadline_m)
-            for day in days[: ladder["past_days"] + 1]:
-                if (u["id"], day) in done:
+            window = ladder["past_days"] + 1
+            for day, due in zip(days[:window], owed[u["id"]][:window], strict=True):
+                if (u["id"], day) in done or not due.expected:
                     continue
-                if not (
-                    (u["opened_on"] is None or u["opened_on"] <= day)
-                    and (u["closed_on"] is None or u["closed_on"] > day)
-                ):
-                    continue
-                deadline = clock.day_start(day) + timedelta(minutes=deadline_m)
+                deadline = due.deadline_at
                 if day == today:
                     for i, step in enumerate(ladder["steps"]):
                         if now < deadline + timedelta(minutes=step["offset"]):

@@ -23,6 +23,12 @@ def ancestor_ids(path: str) -> list[int]:
     return [int(path[i : i + SEGMENT]) for i in range(0, len(path), SEGMENT)]
 
 
+def is_open(opened_on: date | None, closed_on: date | None, day: date) -> bool:
+    """A unit works on `day` when it opened on or before it and closes after it
+    (`OrgUnitQuerySet.open_on` is the same rule as a query)."""
+    return (opened_on is None or opened_on <= day) and (closed_on is None or closed_on > day)
+
+
 class UnitLevel(models.Model):
     """A configurable level name such as 省厅, 市局, 县局, 处室."""
 
@@ -133,9 +139,7 @@ class OrgUnit(models.Model):
         return ancestor_ids(self.path)
 
     def is_open_on(self, day: date) -> bool:
-        return (self.opened_on is None or self.opened_on <= day) and (
-            self.closed_on is None or self.closed_on > day
-        )
+        return is_open(self.opened_on, self.closed_on, day)
 
 
 class ReportingLine(models.Model):
