@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "fangkong.notices",
     "fangkong.relief",
     "fangkong.jobs",
+    "fangkong.demo",
     # Before allauth, so that a template of ours would take precedence over its own.
     "fangkong.sso",
     "allauth",

@@ -44,7 +44,7 @@ def home(request):
         .select_related("notice")
         .order_by("-notice__published_at")[:5]
     )
-    health_units = [g for g in my_grants if g.unit_id and selectors.CAP_HEALTH_VIEW in g.caps]
+    health_units = selectors.granted_units(user, selectors.CAP_HEALTH_VIEW)
     return render(
         request,
         "home.html",
@@ -76,9 +76,6 @@ def _report_tasks(user) -> list[dict]:
             if sched.due(unit, today).expected:
                 day = reports.unit_days(form, unit, today, today, sched)[0]
                 tasks.append({"kind": "report", "form": form, "unit": unit, "day": day})
-        for g in selectors.grants(user):
-            if selectors.CAP_CHASE in g.caps and g.unit_code:
-                tasks.append(
-                    {"kind": "rollup", "form": form, "code": g.unit_code, "name": g.unit_name}
-                )
+        for g in selectors.granted_units(user, selectors.CAP_CHASE):
+            tasks.append({"kind": "rollup", "form": form, "code": g.unit_code, "name": g.unit_name})
     return tasks

@@ -141,7 +141,7 @@ def _csv(rows) -> bytes:
 def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
     """Add hostile objects to the tests/world.py world `w` and the relief world `rw`."""
     from fangkong.accounts import services as accounts
-    from fangkong.accounts.models import Role, User
+    from fangkong.accounts.models import User
     from fangkong.health import services as health
     from fangkong.health.models import CheckIn, FollowUpCase
     from fangkong.lib import idcard
@@ -149,7 +149,7 @@ def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
     from fangkong.notify.models import Message
     from fangkong.notify.services import message_enqueue
     from fangkong.org import services as org
-    from fangkong.org.models import OrgUnit, Person, UnitLevel
+    from fangkong.org.models import OrgUnit, Person, Role, UnitLevel
     from fangkong.relief import services as relief
     from fangkong.relief.models import CatalogueRun, Item
     from fangkong.reports import services as reports
@@ -206,7 +206,7 @@ def build_hostile_world(w, rw, tmp_path: Path) -> Hostile:
     )
     org.family_member_add(actor=admin, person=h.person, name=hostile("家属", 50), relation="spouse")
     marked = User.objects.create_user(hostile("用户", 150), password=PASSWORD)
-    accounts.role_assign(actor=admin, user=marked, role=Role.COORDINATOR, unit=w.units["HG"])
+    org.role_assign(actor=admin, user=marked, role=Role.COORDINATOR, unit=w.units["HG"])
     for user in (staff, coord, marked):
         accounts.token_create(actor=user, user=user, name=hostile("令牌", 100))
 

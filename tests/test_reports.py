@@ -212,7 +212,7 @@ def test_superior_report_with_missing_children_needs_a_reason(world, rform, cloc
 
 def test_two_reporting_lines_both_review(world, rform, clock):
     cmd_user = account_services.user_create(actor=None, username="cmd", password=None)
-    account_services.role_assign(
+    org_services.role_assign(
         actor=None, user=cmd_user, role="coordinator", unit=world.units["HG-ZHB"]
     )
     clock.freeze(at(D, 9))

@@ -1,9 +1,16 @@
-"""Users, the roles they hold in the org tree, and personal API tokens."""
+"""Users, personal API tokens, account batches, one-time codes and sign-in throttle events.
+
+The roles users hold in the org tree are `org.RoleAssignment`.
+"""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+# Moved to org (issue 13). Relief still imports them from here until its re-layout (h7) is
+# merged; the lead drops this line with those imports.
+from fangkong.org.models import Role, RoleAssignment  # noqa: F401
 
 
 class User(AbstractUser):
@@ -18,44 +25,6 @@ class User(AbstractUser):
     def __str__(self) -> str:
         person = getattr(self, "person", None)
         return f"{person.name}（{self.username}）" if person else self.username
-
-
-class Role(models.TextChoices):
-    """Explicitly assigned roles. Liaison and first responsible person come from the unit itself."""
-
-    ADMIN = "admin", _("系统管理员")
-    COORDINATOR = "coordinator", _("协调员")
-    DUTY_OFFICER = "duty_officer", _("值班员")
-    AUDITOR = "auditor", _("审计人员")
-    # Named by the unit's liaison to stand in for them: the liaison's capabilities at that unit.
-    DEPUTY_LIAISON = "deputy_liaison", _("副联络员")
-
-
-class RoleAssignment(models.Model):
-    """A role held by a user over a unit's subtree (admin and auditor need no unit)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
-    )
-    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
-    unit = models.ForeignKey(
-        "org.OrgUnit", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("角色分配")
-        verbose_name_plural = _("角色分配")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "role", "unit"], name="uniq_role_assignment"),
-            models.CheckConstraint(
-                condition=models.Q(role__in=["admin", "auditor"]) | models.Q(unit__isnull=False),
-                name="role_needs_unit",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} · {self.get_role_display()} · {self.unit or '—'}"
 
 
 class ApiToken(models.Model):

@@ -39,7 +39,7 @@ from fangkong.lib import bulk, clock
 from fangkong.lib.masking import mask_mobile
 from fangkong.lib.request_context import client_ip
 from fangkong.notify.models import ChannelKind, Message, MessageStatus
-from fangkong.org.models import OrgUnit, Person
+from fangkong.org.models import OrgUnit, Person, in_post_q
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +83,7 @@ def username_rule() -> str:
 
 def active_q(prefix: str = "") -> Q:
     """People in post today (server clock): joined on or before today and not yet left."""
-    today = clock.today()
-    return (
-        Q(**{f"{prefix}active_from__isnull": True}) | Q(**{f"{prefix}active_from__lte": today})
-    ) & (Q(**{f"{prefix}left_on__isnull": True}) | Q(**{f"{prefix}left_on__gt": today}))
+    return in_post_q(clock.today(), prefix)
 
 
 def live_activation_q(now=None) -> Q:

@@ -10,7 +10,7 @@ from fangkong.audit.services import audit_record
 from fangkong.health.models import CheckIn, Exemption, FollowUpCase
 from fangkong.lib.db import one_or_none
 from fangkong.org import selectors as org
-from fangkong.org.models import FamilyMember, OrgUnit, Person
+from fangkong.org.models import FamilyMember, OrgUnit, Person, in_post_q
 
 
 def checkins_for(user) -> QuerySet[CheckIn]:
@@ -66,10 +66,7 @@ def last_city(person: Person, before: date) -> str:
 
 def expected_people(units: QuerySet[OrgUnit], day: date) -> QuerySet[Person]:
     """Staff who should check in on `day`: in the units, joined on or before it, not yet left."""
-    return Person.objects.filter(unit__in=units).filter(
-        Q(active_from__isnull=True) | Q(active_from__lte=day),
-        Q(left_on__isnull=True) | Q(left_on__gt=day),
-    )
+    return Person.objects.filter(unit__in=units).filter(in_post_q(day))
 
 
 def unit_day(user, unit: OrgUnit, day: date) -> tuple[list[Person], dict]:

@@ -15,11 +15,11 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from fangkong.accounts.models import RoleAssignment
 from fangkong.health.models import CheckIn, Exemption
 from fangkong.lib import clock
 from fangkong.notices.models import DEFAULT_LADDERS, NoticeRecipient, ReminderRule
 from fangkong.notify.models import Message
+from fangkong.org import selectors as org
 from fangkong.org.models import OrgUnit, Person, ancestor_ids
 from fangkong.reports.models import CurrentReport, ReportForm
 from fangkong.reports.schedule import UNIT_FIELDS, schedule_of
@@ -45,10 +45,8 @@ class Contacts:
             "first_responsible__mobile",
         ):
             self.leaders[unit_id].append((user_id, email, mobile))
-        for unit_id, user_id, email, mobile in RoleAssignment.objects.filter(
-            role="coordinator"
-        ).values_list("unit_id", "user_id", "user__email", "user__person__mobile"):
-            self.coordinators[unit_id].append((user_id, email, mobile or ""))
+        for unit_id, user_id, email, mobile in org.coordinator_contacts():
+            self.coordinators[unit_id].append((user_id, email, mobile))
 
     def nearest(self, table: dict[int, list], path: str, *, skip_self: bool) -> list[tuple]:
         """The contacts of the closest unit on the path (the unit itself unless skipped)."""

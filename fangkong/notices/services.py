@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fangkong.accounts.models import RoleAssignment
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock, plausible
 from fangkong.notices.models import Audience, Notice, NoticeAttachment, NoticeRecipient
@@ -46,11 +45,7 @@ def recipients_of(unit: OrgUnit, audiences: list[str]) -> dict[int, int]:
             ).values_list("first_responsible__user_id", "id")
         )
     if Audience.COORDINATOR in audiences:
-        found |= dict(
-            RoleAssignment.objects.filter(role="coordinator", **in_tree).values_list(
-                "user_id", "unit_id"
-            )
-        )
+        found |= org.coordinators_in(unit)
     return found
 
 

@@ -67,6 +67,14 @@ class Rank(models.Model):
         return self.order <= other.order
 
 
+def in_post_q(day: date, prefix: str = "") -> Q:
+    """People in post on `day`: joined on or before it and not yet left (`Person.is_active_on`
+    as a query; `prefix` reaches a person through a relation)."""
+    return (
+        Q(**{f"{prefix}active_from__isnull": True}) | Q(**{f"{prefix}active_from__lte": day})
+    ) & (Q(**{f"{prefix}left_on__isnull": True}) | Q(**{f"{prefix}left_on__gt": day}))
+
+
 class OrgUnitQuerySet(models.QuerySet):
     def subtree_of(self, unit: "OrgUnit") -> "OrgUnitQuerySet":
         low, high = subtree_bounds(unit.path)
@@ -168,6 +176,49 @@ class ReportingLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} → {self.superior}"
+
+
+class Role(models.TextChoices):
+    """Explicitly assigned roles. Liaison and first responsible person come from the unit itself."""
+
+    ADMIN = "admin", _("系统管理员")
+    COORDINATOR = "coordinator", _("协调员")
+    DUTY_OFFICER = "duty_officer", _("值班员")
+    AUDITOR = "auditor", _("审计人员")
+    # Named by the unit's liaison to stand in for them: the liaison's capabilities at that unit.
+    DEPUTY_LIAISON = "deputy_liaison", _("副联络员")
+
+
+class RoleAssignment(models.Model):
+    """A role held by a user over a unit's subtree (admin and auditor need no unit).
+
+    Read only by the scope module (`org.selectors`), written only by `org.services`. The table
+    keeps the name it had when this model lived in `accounts`.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "accounts_roleassignment"
+        verbose_name = _("角色分配")
+        verbose_name_plural = _("角色分配")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "unit"], name="uniq_role_assignment"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["admin", "auditor"]) | models.Q(unit__isnull=False),
+                name="role_needs_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit or '—'}"
 
 
 class GroupRole(models.TextChoices):

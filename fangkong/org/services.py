@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from fangkong.audit.services import audit_record, audit_record_many, diff
 from fangkong.lib import clock, crypto, idcard
@@ -24,6 +26,7 @@ from fangkong.org.models import (
     Person,
     Rank,
     ReportingLine,
+    RoleAssignment,
     RosterUpload,
     UnitLevel,
 )
@@ -748,3 +751,109 @@ def family_member_add_many(*, actor, members: list[dict]) -> list[FamilyMember]:
         ],
     )
     return created
+
+
+# --- Roles: granted explicitly (RoleAssignment) or named on the unit (first responsible person,
+# liaisons). Read only through org.selectors. ---
+
+ERR_ROLE_GRANTEE_OUTSIDE = N_("只能把本单位的角色授予本单位或下级单位的在职人员。")
+ERR_ROLE_NO_ACCOUNT = N_("{name} 还没有账号：请先在本单位的“账号”页为其开通，再授予角色。")
+ERR_ROLE_HELD = N_("{name} 已经是本单位的{role}。")
+
+
+@transaction.atomic
+def role_assign(*, actor, user, role: str, unit: OrgUnit | None = None) -> RoleAssignment:
+    assignment = RoleAssignment(user=user, role=role, unit=unit)
+    assignment.full_clean()
+    assignment.save()
+    audit_record(
+        actor=actor,
+        action="role.assign",
+        obj=assignment,
+        new={"user": user.username, "role": role, "unit": unit.code if unit else None},
+    )
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, actor, assignment: RoleAssignment) -> None:
+    """Take a role away. Its holder's API tokens are scoped like them, so they are narrowed at
+    once; the event counts them."""
+    # The tokens are accounts' (ApiToken), reached through the user so that org imports nothing
+    # of accounts.
+    live_tokens = assignment.user.api_tokens.filter(revoked_at__isnull=True)
+    audit_record(
+        actor=actor,
+        action="role.revoke",
+        obj=assignment,
+        old={
+            "user": assignment.user.username,
+            "role": assignment.role,
+            "unit": assignment.unit.code if assignment.unit_id else None,
+        },
+        new={"tokens_narrowed": live_tokens.count()},
+    )
+    assignment.delete()
+
+
+def _role_label(role: str) -> str:
+    return _(selectors.ROLE_LABELS[role])
+
+
+@transaction.atomic
+def role_grant(*, actor, unit: OrgUnit, role: str, person: Person) -> None:
+    """Give `person` `role` at `unit`. The caller checked selectors.roles_grantable; the grantee
+    must be in post in the unit's subtree, and have an account for roles held by a login
+    (coordinator, deputy liaison, duty officer, auditor). Effective on their next request."""
+    if not person.unit.path.startswith(unit.path) or not person.is_active_on(clock.today()):
+        raise ValidationError(_(ERR_ROLE_GRANTEE_OUTSIDE))
+    held = ValidationError(_(ERR_ROLE_HELD).format(name=person.name, role=_role_label(role)))
+    liaisons = list(unit.liaisons.select_related("unit"))
+    if role == selectors.ROLE_LEADER:
+        if unit.first_responsible_id == person.pk:
+            raise held
+        unit_set_responsibles(actor=actor, unit=unit, first_responsible=person, liaisons=liaisons)
+        return
+    if role == selectors.ROLE_LIAISON:
+        if person in liaisons:
+            raise held
+        unit_set_responsibles(
+            actor=actor,
+            unit=unit,
+            first_responsible=unit.first_responsible,
+            liaisons=[*liaisons, person],
+        )
+        return
+    if person.user_id is None:
+        raise ValidationError(_(ERR_ROLE_NO_ACCOUNT).format(name=person.name))
+    if selectors.role_held(user_id=person.user_id, role=role, unit=unit):
+        raise held
+    role_assign(actor=actor, user=person.user, role=role, unit=unit)
+
+
+@transaction.atomic
+def role_withdraw(*, actor, unit: OrgUnit, role: str, holder_id: int) -> bool:
+    """Take `role` at `unit` from its holder (a person for first responsible person and liaison,
+    else a role assignment); False when there is no such holder. The holder's sessions and API
+    tokens lose the role's reach on their next request: grants are read afresh each time."""
+    liaisons = list(unit.liaisons.select_related("unit"))
+    if role == selectors.ROLE_LEADER:
+        if unit.first_responsible_id != holder_id:
+            return False
+        unit_set_responsibles(actor=actor, unit=unit, first_responsible=None, liaisons=liaisons)
+        return True
+    if role == selectors.ROLE_LIAISON:
+        if holder_id not in {p.pk for p in liaisons}:
+            return False
+        unit_set_responsibles(
+            actor=actor,
+            unit=unit,
+            first_responsible=unit.first_responsible,
+            liaisons=[p for p in liaisons if p.pk != holder_id],
+        )
+        return True
+    assignment = selectors.role_assignment_at(unit, role, holder_id)
+    if assignment is None:
+        return False
+    role_revoke(actor=actor, assignment=assignment)
+    return True

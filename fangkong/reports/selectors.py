@@ -73,10 +73,9 @@ def forms_for(user) -> QuerySet[ReportForm]:
     qs = ReportForm.objects.select_related("root").order_by("id")
     if q is None:
         return qs
-    granted = [g.path for g in org.grants(user) if g.path]
     # A form rooted above the user's units also applies to them.
     extra = Q(pk__in=[])
-    for path in granted:
+    for path in (g.path for g in org.granted_units(user, org.CAP_UNITS_VIEW)):
         extra |= Q(root__path__in=[path[:i] for i in range(SEGMENT, len(path) + 1, SEGMENT)])
     return qs.filter(q | extra)
 

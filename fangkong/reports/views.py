@@ -85,7 +85,7 @@ def today(request):
                     "missing": [d for d in days[1:] if d["status"] == selectors.MISSING],
                 }
             )
-    coordinated = [g for g in org.grants(user) if org.CAP_CHASE in g.caps]
+    coordinated = org.granted(user, org.CAP_CHASE)
     return render(
         request,
         "reports/today.html",

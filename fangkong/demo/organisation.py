@@ -9,7 +9,7 @@ from typing import NamedTuple
 from django.db import transaction
 
 from fangkong.accounts import services as account_services
-from fangkong.accounts.models import Role, User
+from fangkong.accounts.models import User
 from fangkong.audit.services import audit_record
 from fangkong.lib import crypto, idcard
 from fangkong.lib.masking import mask_id_number
@@ -23,6 +23,7 @@ from fangkong.org.models import (
     Rank,
     Relation,
     ReportingLine,
+    Role,
     UnitLevel,
 )
 from fangkong.org.reference import ensure_reference_data
@@ -659,7 +660,7 @@ class _Builder:
             if account.username in roles:
                 role, unit_code = roles[account.username]
                 unit = self.units[unit_code] if unit_code else None
-                account_services.role_assign(actor=self.admin, user=user, role=role, unit=unit)
+                services.role_assign(actor=self.admin, user=user, role=role, unit=unit)
             if account.username in people:
                 person = people[account.username].person
                 person.user = user
