@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.lib import clock
+
 # Moved to org (issue 13). Relief still imports them from here until its re-layout (h7) is
 # merged; the lead drops this line with those imports.
 from fangkong.org.models import Role, RoleAssignment  # noqa: F401
@@ -36,7 +38,7 @@ class ApiToken(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     prefix = models.CharField(max_length=12, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

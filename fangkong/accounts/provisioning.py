@@ -27,7 +27,6 @@ from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
@@ -35,10 +34,12 @@ from fangkong.accounts import codes
 from fangkong.accounts.models import AccessCode, AccountBatch, User
 from fangkong.audit.models import AuditEvent
 from fangkong.audit.services import audit_record
+from fangkong.jobs.queue import enqueue_on_commit
 from fangkong.lib import bulk, clock
 from fangkong.lib.masking import mask_mobile
 from fangkong.lib.request_context import client_ip
-from fangkong.notify.models import ChannelKind, Message, MessageStatus
+from fangkong.notify.models import ChannelKind
+from fangkong.notify.services import Outgoing, messages_add
 from fangkong.org.models import OrgUnit, Person, in_post_q
 
 log = logging.getLogger(__name__)
@@ -261,9 +262,8 @@ def _write_chunk(batch: AccountBatch, items: list[Item], actor: User) -> Counter
         )  # fmt: skip
         body = text.format(name=item.name, username=item.username, code=raw, days=days, url=url)
         messages.append(
-            (f"account.activation.{batch.pk}.{item.user_id}", "account.activation",
-             ChannelKind.SMS, item.user_id, item.mobile, subject, body,
-             MessageStatus.PENDING, 0, now, "", now)
+            Outgoing(f"account.activation.{batch.pk}.{item.user_id}", "account.activation",
+                     ChannelKind.SMS, item.user_id, item.mobile, subject, body)
         )  # fmt: skip
     # A re-sent code replaces the user's earlier (expired or printed) ones.
     resent = [i.user_id for i in items if i.reissue]
@@ -277,16 +277,11 @@ def _write_chunk(batch: AccountBatch, items: list[Item], actor: User) -> Counter
         + ["expires_at", "failures"],
         codes_rows,
     )
-    bulk.insert(
-        Message,
-        ["key", "kind", "channel", "user", "address", "subject", "body", "status", "attempts"]
-        + ["next_attempt_at", "last_error", "created_at"],
-        messages,
-    )
+    messages_add(messages, now=now)
     counts["sms"] = len(messages)
     counts["reissued"] = len(items) - len(new)
     ip = client_ip()
-    logged_at = timezone.now()  # as AuditEvent.at's auto_now_add would write it
+    logged_at = clock.now()  # as AuditEvent.at's default would write it
     actor_name = actor.get_username()
     for item in items:
         delivery = "sms" if by_sms and item.mobile else "slip"
@@ -424,9 +419,7 @@ def account_batch_start(*, actor, unit: OrgUnit, delivery: str) -> AccountBatch:
     size = Person.objects.filter(unit__in=OrgUnit.objects.subtree_of(unit).values("pk")).count()
     if size <= settings.ACCOUNT_BATCH_INLINE:
         return account_batch_run(batch_id=batch.pk)
-    from fangkong.accounts.tasks import run_account_batch
-
-    transaction.on_commit(lambda: run_account_batch(batch.pk))
+    enqueue_on_commit("accounts.tasks.run_account_batch", batch.pk)
     return batch
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from fangkong.accounts import services as account_services
 from fangkong.accounts.models import User
 from fangkong.audit.services import audit_record
-from fangkong.lib import crypto, idcard
+from fangkong.lib import clock, crypto, idcard
 from fangkong.lib.masking import mask_id_number
 from fangkong.org import services
 from fangkong.org.models import (
@@ -663,7 +663,7 @@ class _Builder:
                 services.role_assign(actor=self.admin, user=user, role=role, unit=unit)
             if account.username in people:
                 person = people[account.username].person
-                person.user = user
+                person.user, person.updated_at = user, clock.now()
                 person.save(update_fields=["user", "updated_at"])
 
 

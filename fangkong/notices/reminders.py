@@ -11,14 +11,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from fangkong.health.models import CheckIn, Exemption
 from fangkong.lib import clock
 from fangkong.notices.models import DEFAULT_LADDERS, NoticeRecipient, ReminderRule
-from fangkong.notify.models import Message
+from fangkong.notify.services import Outgoing, messages_offer
 from fangkong.org import selectors as org
 from fangkong.org.models import OrgUnit, Person, ancestor_ids
 from fangkong.reports.models import CurrentReport, ReportForm
@@ -58,11 +57,11 @@ class Contacts:
 
 
 class Plan:
-    """Messages gathered during one run, inserted together at the end."""
+    """Messages gathered during one run, offered to the outbox together at the end."""
 
     def __init__(self, now: datetime):
         self.now = now
-        self.rows: list[Message] = []
+        self.rows: list[Outgoing] = []
 
     def add(
         self, *, key: str, kind: str, contact: tuple, channels: list[str], subject: str, body: str
@@ -77,74 +76,18 @@ class Plan:
             if channel in ("email", "sms") and not address:
                 continue  # nobody to reach on this channel; the inbox copy still goes
             self.rows.append(
-                Message(
-                    key=f"{key}:{spec}:{user_id}"[:200],
-                    kind=kind,
-                    channel=channel,
-                    user_id=user_id,
-                    address=address,
-                    subject=subject[:200],
-                    body=body,
-                    created_at=self.now,
-                    next_attempt_at=self.now,
-                )
+                Outgoing(f"{key}:{spec}:{user_id}", kind, channel, user_id, address, subject, body)
             )
 
     def save(
         self, batch_size: int | None = None, checkpoint: Callable[[], bool] | None = None
     ) -> int:
-        """Insert all rows with one executemany per batch (ON CONFLICT on the key does nothing).
+        """Offer all rows to the outbox, a batch per transaction (see notify's messages_offer).
 
         `checkpoint` is asked before each batch (a job renews its lease there); False stops the
         run, leaving the rest to whoever took the job over. Returns the rows offered.
         """
-        columns = [
-            "key",
-            "kind",
-            "channel",
-            "user_id",
-            "address",
-            "subject",
-            "body",
-            "status",
-            "attempts",
-            "next_attempt_at",
-            "last_error",
-            "created_at",
-        ]
-        table = Message._meta.db_table
-        # Table and column names are constants of this module, values are parameters.
-        sql = (
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
-            f"({', '.join(['%s'] * len(columns))}) ON CONFLICT (key) DO NOTHING"
-        )
-        ops = connection.ops
-        rows = [
-            (
-                m.key,
-                m.kind,
-                m.channel,
-                m.user_id,
-                m.address,
-                m.subject,
-                m.body,
-                "pending",
-                0,
-                ops.adapt_datetimefield_value(m.next_attempt_at),
-                "",
-                ops.adapt_datetimefield_value(m.created_at),
-            )
-            for m in self.rows
-        ]
-        size = batch_size or len(rows) or 1
-        offered = 0
-        for i in range(0, len(rows), size):
-            if checkpoint is not None and not checkpoint():
-                break
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(sql, rows[i : i + size])
-            offered += len(rows[i : i + size])
-        return offered
+        return messages_offer(self.rows, now=self.now, batch_size=batch_size, checkpoint=checkpoint)
 
 
 def _ladder(kind: str, form: ReportForm | None, path: str, rules: list[ReminderRule]) -> dict:

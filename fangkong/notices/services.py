@@ -10,7 +10,8 @@ from django.utils import timezone
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock, plausible
 from fangkong.notices.models import Audience, Notice, NoticeAttachment, NoticeRecipient
-from fangkong.notify.models import ChannelKind, Message
+from fangkong.notify.models import ChannelKind
+from fangkong.notify.services import Outgoing, messages_offer
 from fangkong.org import selectors as org
 from fangkong.org.models import OrgUnit, Person, subtree_bounds
 
@@ -108,22 +109,22 @@ def notice_publish(
         ],
         batch_size=2000,
     )
-    Message.objects.bulk_create(
+    subject = f"【{notice.get_kind_display()}】{notice.title}"
+    messages_offer(
         [
-            Message(
-                key=f"notice:{notice.pk}:{u}:inbox",
-                kind="notice",
-                channel=ChannelKind.INBOX,
-                user_id=u,
-                subject=f"【{notice.get_kind_display()}】{notice.title}",
-                body=notice.body[:500],
-                created_at=now,
-                next_attempt_at=now,
+            Outgoing(
+                f"notice:{notice.pk}:{u}:inbox",
+                "notice",
+                ChannelKind.INBOX,
+                u,
+                "",
+                subject,
+                notice.body[:500],
             )
             for u in reach
         ],
+        now=now,
         batch_size=2000,
-        ignore_conflicts=True,
     )
     audit_record(
         actor=actor,

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.lib import clock
+
 # Each path segment is the unit's primary key, zero-padded to this many digits. Digits only, so
 # the ordering is the same under every collation and a subtree is one B-tree range scan.
 SEGMENT = 8
@@ -118,8 +120,8 @@ class OrgUnit(models.Model):
     liaisons = models.ManyToManyField(
         "org.Person", blank=True, related_name="liaison_for", verbose_name=_("联络员")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    updated_at = models.DateTimeField(default=clock.now, editable=False)
 
     objects = OrgUnitQuerySet.as_manager()
 
@@ -203,7 +205,7 @@ class RoleAssignment(models.Model):
     unit = models.ForeignKey(
         OrgUnit, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         db_table = "accounts_roleassignment"
@@ -263,7 +265,7 @@ class LeadingGroupSeat(models.Model):
     phone = models.CharField(_("办公电话"), max_length=30, blank=True)
     valid_from = models.DateField(_("起始日期"))
     valid_to = models.DateField(_("截止日期"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     objects = LeadingGroupSeatQuerySet.as_manager()
 
@@ -338,8 +340,8 @@ class Person(models.Model):
         related_name="person",
         verbose_name=_("登录账号"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    updated_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["unit__path", "id"]
@@ -419,7 +421,7 @@ class FamilyMember(models.Model):
     active_from = models.DateField(_("纳入打卡日期"), null=True, blank=True)
     moved_out_on = models.DateField(_("迁出日期"), null=True, blank=True)
     expected_until = models.DateField(_("打卡截止日期"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     objects = FamilyMemberQuerySet.as_manager()
 
@@ -459,7 +461,7 @@ class RosterUpload(models.Model):
         _("状态"), max_length=20, choices=Status.choices, default=Status.PREVIEWED
     )
     summary = models.JSONField(_("校验摘要"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("上传时间"), default=clock.now, editable=False)
     applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
 
     class Meta:

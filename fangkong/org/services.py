@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
@@ -101,6 +100,7 @@ def unit_update(*, actor, unit: OrgUnit, **fields) -> OrgUnit:
     if moving and new_parent is not None and new_parent.path.startswith(unit.path):
         raise ValidationError({"parent": ERR_PARENT_CYCLE})
     unit.parent = new_parent
+    unit.updated_at = clock.now()
     unit.full_clean(exclude=["path"])
     unit.save()
     if moving:
@@ -137,6 +137,7 @@ def unit_set_responsibles(
         "liaisons": sorted(unit.liaisons.values_list("id", flat=True)),
     }
     unit.first_responsible = first_responsible
+    unit.updated_at = clock.now()
     unit.save(update_fields=["first_responsible", "updated_at"])
     unit.liaisons.set(liaisons)
     new = {
@@ -350,6 +351,7 @@ def person_update(*, actor, person: Person, id_number: str | None = None, **fiel
     for key, value in fields.items():
         setattr(person, key, value)
     _apply_id_number(person, id_number)
+    person.updated_at = clock.now()
     person.full_clean()
     person.save()
     old, new = diff(before, person_snapshot(person))
@@ -631,7 +633,7 @@ def roster_import_apply(*, actor, upload: RosterUpload) -> tuple[RosterUpload, b
         upload.status = RosterUpload.Status.APPLIED if ok else RosterUpload.Status.FAILED
         upload.summary = summary
         upload.content = b""  # the personal data now lives in the records (or nowhere)
-        upload.applied_at = timezone.now() if ok else None
+        upload.applied_at = clock.now() if ok else None
         upload.save(update_fields=["status", "summary", "content", "applied_at"])
     return upload, True
 
