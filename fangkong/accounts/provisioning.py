@@ -32,6 +32,7 @@ from django.utils.translation import gettext_noop as N_
 
 from fangkong.accounts import codes
 from fangkong.accounts.models import AccessCode, AccountBatch, User
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.models import AuditEvent
 from fangkong.audit.services import audit_record
 from fangkong.jobs.queue import enqueue_on_commit
@@ -291,7 +292,7 @@ def _write_chunk(batch: AccountBatch, items: list[Item], actor: User) -> Counter
             values += f', "username": {json.dumps(item.username, ensure_ascii=False)}'
         audits.append(
             (logged_at, actor.pk, actor_name,
-             "user.activation_reissue" if item.reissue else "user.create",
+             (AuditAction.USER_ACTIVATION_REISSUE if item.reissue else AuditAction.USER_CREATE).value,
              "accounts.user", str(item.user_id), f"{item.name}（{item.username}）"[:200],
              values + "}", "", ip)
         )  # fmt: skip
@@ -343,7 +344,7 @@ def account_batch_create(*, actor, unit: OrgUnit, delivery: str) -> AccountBatch
     batch.save()
     audit_record(
         actor=actor,
-        action="accounts.batch",
+        action=AuditAction.ACCOUNTS_BATCH,
         obj=batch,
         new={"unit": unit.code, "delivery": delivery, "username_rule": batch.username_rule},
     )
@@ -401,7 +402,7 @@ def account_batch_run(*, batch_id: int) -> AccountBatch:
             batch.refresh_from_db()
             audit_record(
                 actor=batch.created_by,
-                action="accounts.batch_done",
+                action=AuditAction.ACCOUNTS_BATCH_DONE,
                 obj=batch,
                 new=dict(counts) | {"problems": len(batch.problems)},
             )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop as N_
 
 from fangkong.accounts.models import AccessCode, ApiToken, User
 from fangkong.accounts.selectors import can_sign_in
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock
 from fangkong.lib.db import one_or_none
@@ -47,7 +48,7 @@ def user_create(
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
-    audit_record(actor=actor, action="user.create", obj=user, new={"username": username})
+    audit_record(actor=actor, action=AuditAction.USER_CREATE, obj=user, new={"username": username})
     return user
 
 
@@ -72,7 +73,10 @@ def user_set_password(*, actor, user: User, password: str) -> int:
     user.save(update_fields=["password", "must_change_password"])
     revoked = _tokens_revoke_all(user)
     audit_record(
-        actor=actor, action="user.password_change", obj=user, new={"tokens_revoked": revoked}
+        actor=actor,
+        action=AuditAction.USER_PASSWORD_CHANGE,
+        obj=user,
+        new={"tokens_revoked": revoked},
     )
     return revoked
 
@@ -87,7 +91,10 @@ def user_reset_password(*, actor, user: User) -> str:
     # A reset means the account may be in the wrong hands: its scripts' tokens stop too.
     revoked = _tokens_revoke_all(user)
     audit_record(
-        actor=actor, action="user.password_reset", obj=user, new={"tokens_revoked": revoked}
+        actor=actor,
+        action=AuditAction.USER_PASSWORD_RESET,
+        obj=user,
+        new={"tokens_revoked": revoked},
     )
     return temporary
 
@@ -100,7 +107,7 @@ def token_create(*, actor, user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken.objects.create(
         user=user, name=name[:100] or "token", prefix=prefix, key_hash=token_hash(raw)
     )
-    audit_record(actor=actor, action="token.create", obj=token, new={"name": token.name})
+    audit_record(actor=actor, action=AuditAction.TOKEN_CREATE, obj=token, new={"name": token.name})
     return token, raw
 
 
@@ -109,7 +116,7 @@ def token_revoke(*, actor, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="token.revoke", obj=token)
+        audit_record(actor=actor, action=AuditAction.TOKEN_REVOKE, obj=token)
     return token
 
 
@@ -211,7 +218,9 @@ def unlock_code_send(*, username: str, address: str | None, nonce: str) -> bool:
             body=_(UNLOCK_SMS).format(code=raw, minutes=minutes),
         )
         # The event names the channel, never the code.
-        audit_record(actor=None, action="user.unlock_code", obj=user, new={"channel": channel})
+        audit_record(
+            actor=None, action=AuditAction.USER_UNLOCK_CODE, obj=user, new={"channel": channel}
+        )
     return True
 
 
@@ -269,5 +278,7 @@ def account_activate(*, code: AccessCode, password: str) -> User | None:
     AccessCode.objects.filter(
         user=user, purpose=AccessCode.Purpose.ACTIVATE, used_at__isnull=True
     ).order_by().update(revoked_at=clock.now())
-    audit_record(actor=user, action="user.activate", obj=user, new={"channel": code.channel})
+    audit_record(
+        actor=user, action=AuditAction.USER_ACTIVATE, obj=user, new={"channel": code.channel}
+    )
     return user

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from fangkong.accounts import services as account_services
 from fangkong.accounts.models import User
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock, crypto, idcard
 from fangkong.lib.masking import mask_id_number
@@ -708,7 +709,7 @@ def load() -> dict[str, int]:
     builder.build_accounts()
     staff_accounts(admin)
     result = counts()
-    audit_record(actor=admin, action="demo.load", new=result | {"seed": SEED})
+    audit_record(actor=admin, action=AuditAction.DEMO_LOAD, new=result | {"seed": SEED})
     return result
 
 
@@ -741,7 +742,7 @@ def staff_accounts(admin: User | None = None) -> int:
     ).exclude(Exists(AccessCode.objects.filter(user=OuterRef("pk"))))
     if created:
         changed = waiting.update(password=make_password(PASSWORD))
-        audit_record(actor=admin, action="demo.staff_accounts", new={"accounts": changed})
+        audit_record(actor=admin, action=AuditAction.DEMO_STAFF_ACCOUNTS, new={"accounts": changed})
     return created
 
 

@@ -6,6 +6,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.health.models import CheckIn, Exemption, FollowUpCase
 from fangkong.lib.db import one_or_none
@@ -130,7 +131,7 @@ def record_health_view(
     from django.db import transaction
 
     with transaction.atomic():
-        audit_record(actor=actor, action="health.view", obj=person or unit, detail=what)
+        audit_record(actor=actor, action=AuditAction.HEALTH_VIEW, obj=person or unit, detail=what)
 
 
 def record_export(*, actor, unit: OrgUnit, day: date, rows: int) -> None:
@@ -140,7 +141,7 @@ def record_export(*, actor, unit: OrgUnit, day: date, rows: int) -> None:
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action="health.export",
+            action=AuditAction.HEALTH_EXPORT,
             obj=unit,
             new={"day": day.isoformat(), "rows": rows},
         )

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock, plausible
 from fangkong.notices.models import Audience, Notice, NoticeAttachment, NoticeRecipient
@@ -128,7 +129,7 @@ def notice_publish(
     )
     audit_record(
         actor=actor,
-        action="notice.publish",
+        action=AuditAction.NOTICE_PUBLISH,
         obj=notice,
         new={
             "unit": unit.code,
@@ -147,7 +148,7 @@ def notice_read(*, actor, notice: Notice) -> None:
     if NoticeRecipient.objects.filter(notice=notice, user=actor, read_at__isnull=True).update(
         read_at=clock.now()
     ):
-        audit_record(actor=actor, action="notice.read", obj=notice)
+        audit_record(actor=actor, action=AuditAction.NOTICE_READ, obj=notice)
 
 
 @transaction.atomic
@@ -159,5 +160,5 @@ def notice_acknowledge(*, user, notice: Notice) -> NoticeRecipient:
         receipt.acked_at = now
         receipt.read_at = receipt.read_at or now
         receipt.save(update_fields=["acked_at", "read_at"])
-        audit_record(actor=user, action="notice.ack", obj=notice)
+        audit_record(actor=user, action=AuditAction.NOTICE_ACK, obj=notice)
     return receipt

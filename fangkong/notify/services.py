@@ -12,6 +12,7 @@ from typing import NamedTuple
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.lib import bulk, clock
 from fangkong.notify.delivery import stuck_cutoff
@@ -179,7 +180,7 @@ def message_retry(*, actor, message: Message) -> bool:
     message.refresh_from_db()
     audit_record(
         actor=actor,
-        action="notify.retry",
+        action=AuditAction.NOTIFY_RETRY,
         obj=message,
         old=old,
         new={"status": message.status, "attempts": 0},

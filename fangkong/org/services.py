@@ -12,6 +12,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record, audit_record_many, diff
 from fangkong.lib import clock, crypto, idcard
 from fangkong.lib.masking import mask_id_number, mask_mobile
@@ -84,7 +85,7 @@ def unit_create(
     unit.path = (parent.path if parent else "") + _segment(unit.pk)
     unit.depth = len(unit.path) // SEGMENT
     OrgUnit.objects.filter(pk=unit.pk).update(path=unit.path, depth=unit.depth)
-    audit_record(actor=actor, action="unit.create", obj=unit, new=unit_snapshot(unit))
+    audit_record(actor=actor, action=AuditAction.UNIT_CREATE, obj=unit, new=unit_snapshot(unit))
     return unit
 
 
@@ -114,7 +115,7 @@ def unit_update(*, actor, unit: OrgUnit, **fields) -> OrgUnit:
         unit.refresh_from_db()
     old, new = diff(before, unit_snapshot(unit))
     if new:
-        audit_record(actor=actor, action="unit.update", obj=unit, old=old, new=new)
+        audit_record(actor=actor, action=AuditAction.UNIT_UPDATE, obj=unit, old=old, new=new)
     return unit
 
 
@@ -144,7 +145,7 @@ def unit_set_responsibles(
         "first_responsible": first_responsible.pk if first_responsible else None,
         "liaisons": sorted(p.pk for p in liaisons),
     }
-    audit_record(actor=actor, action="unit.responsibles", obj=unit, old=old, new=new)
+    audit_record(actor=actor, action=AuditAction.UNIT_RESPONSIBLES, obj=unit, old=old, new=new)
     return unit
 
 
@@ -158,7 +159,7 @@ def reporting_line_add(
     line.save()
     audit_record(
         actor=actor,
-        action="reporting_line.add",
+        action=AuditAction.REPORTING_LINE_ADD,
         obj=line,
         new={"unit": unit.code, "superior": superior.code, "name": name},
     )
@@ -242,7 +243,7 @@ def leading_group_appoint(
         s.save(update_fields=["valid_to"])
         closed.append(s.pk)
         old, new = diff(before, seat_snapshot(s))
-        audit_record(actor=actor, action="leading_group.end", obj=s, old=old, new=new)
+        audit_record(actor=actor, action=AuditAction.LEADING_GROUP_END, obj=s, old=old, new=new)
     seat = LeadingGroupSeat(
         unit=unit,
         person=person,
@@ -255,7 +256,7 @@ def leading_group_appoint(
     seat.save()
     audit_record(
         actor=actor,
-        action="leading_group.appoint",
+        action=AuditAction.LEADING_GROUP_APPOINT,
         obj=seat,
         new=seat_snapshot(seat) | {"closed": closed},
     )
@@ -283,7 +284,7 @@ def leading_group_end(*, actor, seat: LeadingGroupSeat, valid_to: date) -> Leadi
     seat.full_clean()
     seat.save(update_fields=["valid_to"])
     old, new = diff(before, seat_snapshot(seat))
-    audit_record(actor=actor, action="leading_group.end", obj=seat, old=old, new=new)
+    audit_record(actor=actor, action=AuditAction.LEADING_GROUP_END, obj=seat, old=old, new=new)
     return seat
 
 
@@ -335,7 +336,9 @@ def person_create(
     _apply_id_number(person, id_number)
     person.full_clean()
     person.save()
-    audit_record(actor=actor, action="person.create", obj=person, new=person_snapshot(person))
+    audit_record(
+        actor=actor, action=AuditAction.PERSON_CREATE, obj=person, new=person_snapshot(person)
+    )
     return person
 
 
@@ -356,7 +359,7 @@ def person_update(*, actor, person: Person, id_number: str | None = None, **fiel
     person.save()
     old, new = diff(before, person_snapshot(person))
     if new:
-        audit_record(actor=actor, action="person.update", obj=person, old=old, new=new)
+        audit_record(actor=actor, action=AuditAction.PERSON_UPDATE, obj=person, old=old, new=new)
     return person
 
 
@@ -365,14 +368,16 @@ def person_reveal_id_number(*, actor, person: Person, reason: str = "") -> str:
     if not person.id_number_encrypted:
         return ""
     with transaction.atomic():
-        audit_record(actor=actor, action="person.reveal_id", obj=person, detail=reason)
+        audit_record(actor=actor, action=AuditAction.PERSON_REVEAL_ID, obj=person, detail=reason)
     return crypto.decrypt(person.id_number_encrypted)
 
 
 def person_reveal_mobile(*, actor, person: Person, reason: str = "") -> str:
     """Show a full mobile number to a viewer whose role needs it; the unmasking is logged."""
     with transaction.atomic():
-        audit_record(actor=actor, action="person.reveal_mobile", obj=person, detail=reason)
+        audit_record(
+            actor=actor, action=AuditAction.PERSON_REVEAL_MOBILE, obj=person, detail=reason
+        )
     return person.mobile
 
 
@@ -399,7 +404,7 @@ def family_member_add(
     member.save()
     audit_record(
         actor=actor,
-        action="family.add",
+        action=AuditAction.FAMILY_ADD,
         obj=member,
         new={"person": person.pk, "relation": relation, "lives_with": lives_with},
     )
@@ -410,7 +415,7 @@ def family_member_add(
 def family_member_remove(*, actor, member: FamilyMember) -> None:
     audit_record(
         actor=actor,
-        action="family.remove",
+        action=AuditAction.FAMILY_REMOVE,
         obj=member,
         old={"person": member.person_id, "relation": member.relation},
     )
@@ -479,7 +484,10 @@ def family_member_declare(
     member.full_clean()
     member.save()
     audit_record(
-        actor=actor, action="family.declare", obj=member, new=family_member_snapshot(member)
+        actor=actor,
+        action=AuditAction.FAMILY_DECLARE,
+        obj=member,
+        new=family_member_snapshot(member),
     )
     return member
 
@@ -508,7 +516,7 @@ def family_member_move_out(*, actor, member: FamilyMember, moved_out_on: date) -
     member.full_clean()
     member.save(update_fields=["moved_out_on", "expected_until"])
     old, new = diff(before, family_member_snapshot(member))
-    audit_record(actor=actor, action="family.move_out", obj=member, old=old, new=new)
+    audit_record(actor=actor, action=AuditAction.FAMILY_MOVE_OUT, obj=member, old=old, new=new)
     return member
 
 
@@ -558,7 +566,7 @@ def roster_upload_create(*, actor, name: str, data: bytes) -> RosterUpload:
         )
         audit_record(
             actor=actor,
-            action="roster.upload",
+            action=AuditAction.ROSTER_UPLOAD,
             obj=upload,
             new=_upload_facts(
                 actor=actor,
@@ -585,7 +593,7 @@ def roster_upload_refuse(*, actor, name: str, size: int, chunks: Iterable[bytes]
         seen = True
     audit_record(
         actor=actor,
-        action="roster.upload",
+        action=AuditAction.ROSTER_UPLOAD,
         new=_upload_facts(
             actor=actor,
             name=name,
@@ -619,7 +627,7 @@ def roster_import_apply(*, actor, upload: RosterUpload) -> tuple[RosterUpload, b
                     _roster_apply_plan(actor=actor, plan=analysis.plan)
                     audit_record(
                         actor=actor,
-                        action="roster.import",
+                        action=AuditAction.ROSTER_IMPORT,
                         obj=upload,
                         new={"file": upload.original_name, "sha256": upload.sha256}
                         | analysis.counts,
@@ -698,7 +706,9 @@ def _roster_apply_plan(*, actor, plan) -> None:
 @transaction.atomic
 def roster_export_record(*, actor, unit: OrgUnit, counts: dict[str, int]) -> None:
     """Log who exported which unit's roster and how many rows left the system."""
-    audit_record(actor=actor, action="roster.export", obj=unit, new={"unit": unit.code} | counts)
+    audit_record(
+        actor=actor, action=AuditAction.ROSTER_EXPORT, obj=unit, new={"unit": unit.code} | counts
+    )
 
 
 # --- Bulk writes for the roster import: the checks and audit events of the single-row services,
@@ -730,7 +740,9 @@ def person_create_many(*, actor, people: list[dict]) -> list[Person]:
         raise ValidationError({"id_number": ERR_ID_DUPLICATE})
     Person.objects.bulk_create(persons, batch_size=500)
     audit_record_many(
-        actor=actor, action="person.create", items=[(p, person_snapshot(p)) for p in persons]
+        actor=actor,
+        action=AuditAction.PERSON_CREATE,
+        items=[(p, person_snapshot(p)) for p in persons],
     )
     return persons
 
@@ -746,7 +758,7 @@ def family_member_add_many(*, actor, members: list[dict]) -> list[FamilyMember]:
     FamilyMember.objects.bulk_create(created, batch_size=500)
     audit_record_many(
         actor=actor,
-        action="family.add",
+        action=AuditAction.FAMILY_ADD,
         items=[
             (m, {"person": m.person_id, "relation": m.relation, "lives_with": m.lives_with})
             for m in created
@@ -770,7 +782,7 @@ def role_assign(*, actor, user, role: str, unit: OrgUnit | None = None) -> RoleA
     assignment.save()
     audit_record(
         actor=actor,
-        action="role.assign",
+        action=AuditAction.ROLE_ASSIGN,
         obj=assignment,
         new={"user": user.username, "role": role, "unit": unit.code if unit else None},
     )
@@ -786,7 +798,7 @@ def role_revoke(*, actor, assignment: RoleAssignment) -> None:
     live_tokens = assignment.user.api_tokens.filter(revoked_at__isnull=True)
     audit_record(
         actor=actor,
-        action="role.revoke",
+        action=AuditAction.ROLE_REVOKE,
         obj=assignment,
         old={
             "user": assignment.user.username,

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock
 from fangkong.lib.db import one_or_none
@@ -28,6 +29,12 @@ from fangkong.reports.models import (
     SignalReview,
     Unlock,
 )
+
+# The audit action of each review decision.
+REVIEW_ACTIONS = {
+    ReviewAction.ACCEPT: AuditAction.REPORT_ACCEPT,
+    ReviewAction.RETURN: AuditAction.REPORT_RETURN,
+}
 
 ERR_NOT_EXPECTED = "该单位当日无需报送此报表。"
 ERR_FUTURE = "不能提前报送以后日期的报告。"
@@ -75,7 +82,7 @@ def form_create(
     form.levels.set(UnitLevel.objects.filter(code__in=level_codes))
     audit_record(
         actor=actor,
-        action="report_form.create",
+        action=AuditAction.REPORT_FORM_CREATE,
         obj=form,
         new={"code": code, "root": root.code, "levels": level_codes},
     )
@@ -237,7 +244,7 @@ def report_submit(
         CurrentReport.objects.filter(pk=current.pk).update(report=report)
     audit_record(
         actor=actor,
-        action="report.submit" if current is None else "report.correct",
+        action=AuditAction.REPORT_SUBMIT if current is None else AuditAction.REPORT_CORRECT,
         obj=report,
         old={"version": current.report.version, "values": current.report.values}
         if current
@@ -293,7 +300,7 @@ def report_review(
     )
     audit_record(
         actor=actor,
-        action=f"report.{action}",
+        action=REVIEW_ACTIONS[action],
         obj=report,
         new={
             "reviewer": reviewer_unit.code,
@@ -328,7 +335,7 @@ def unlock_grant(
     )
     audit_record(
         actor=actor,
-        action="report.unlock",
+        action=AuditAction.REPORT_UNLOCK,
         obj=unlock,
         new={"unit": unit.code, "day": day.isoformat(), "hours": hours},
         detail=reason.strip(),
@@ -349,7 +356,7 @@ def signal_mark_reviewed(
     )
     audit_record(
         actor=actor,
-        action="signal.review",
+        action=AuditAction.SIGNAL_REVIEW,
         obj=review,
         new={"unit": unit.code, "day": day.isoformat(), "signal": signal},
     )
