@@ -249,11 +249,6 @@ else:
 HUEY["immediate"] = envbool("HUEY_IMMEDIATE", False)
 HUEY["consumer"] = {"workers": 2, "worker_type": "thread"}
 
-# Benchmarks only (bench/): add the bare baseline endpoint beside the project's URLs.
-if envbool("FANGKONG_BENCH", False):
-    INSTALLED_APPS.append("bench.bareapp")
-    ROOT_URLCONF = "bench.bareapp.urls"
-
 NINJA_PAGINATION_PER_PAGE = 50
 
 # Check-ins lock this many minutes after the start of their day (1440 = midnight); afterwards
