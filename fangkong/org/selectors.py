@@ -546,11 +546,6 @@ def role_assignment_at(unit: OrgUnit, role: str, assignment_id: int) -> RoleAssi
     )
 
 
-def role_assignments_of(user, role: str) -> QuerySet[RoleAssignment]:
-    """The user's assignments of `role` (with their units), for revoking or listing them."""
-    return RoleAssignment.objects.select_related("user", "unit").filter(user=user, role=role)
-
-
 def coordinators_in(unit: OrgUnit) -> dict[int, int]:
     """user id → unit id of the coordinators of every unit in `unit`'s subtree (one query)."""
     low, high = subtree_bounds(unit.path)
