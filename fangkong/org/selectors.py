@@ -158,11 +158,6 @@ def holds(user, cap: str) -> bool:
     return any(cap in g.caps for g in grants(user))
 
 
-def has_grants(user) -> bool:
-    """Whether the user holds any role at all (staff without one only see themselves)."""
-    return bool(grants(user))
-
-
 def caps_of(user) -> frozenset[str]:
     """Every capability the user holds somewhere (what the menu offers)."""
     return frozenset().union(*(g.caps for g in grants(user)))
