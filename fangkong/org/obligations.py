@@ -35,14 +35,9 @@ class Due:
 
 
 def _facts(unit) -> tuple[int, str, int, date | None, date | None]:
-    if isinstance(unit, Mapping):
-        return (
-            unit["id"],
-            unit["path"],
-            unit["level_id"],
-            unit["opened_on"],
-            unit["closed_on"],
-        )
+    # Rows from .values() are plain dicts: test for them first (cheaper than an ABC check).
+    if type(unit) is dict or isinstance(unit, Mapping):
+        return unit["id"], unit["path"], unit["level_id"], unit["opened_on"], unit["closed_on"]
     return unit.pk, unit.path, unit.level_id, unit.opened_on, unit.closed_on
 
 
@@ -96,36 +91,39 @@ class Schedule:
         """What `unit` (an OrgUnit or a mapping of UNIT_FIELDS) owes on `day`."""
         return self.dues([unit], [day])[_facts(unit)[0]][0]
 
-    def dues(self, units: Iterable, days: list[date]) -> dict[int, list[Due]]:
+    def dues(self, units: Iterable, days: list[date]) -> dict[int, tuple[Due, ...]]:
         """For each unit id, what the unit owes on each of `days` (in the order given).
 
-        Units and days multiply, so equal answers are shared: one `Due` per distinct
-        (expected, times, day), however many units.
+        Units and days multiply, so the answers are built once per distinct (deadline, lock) and
+        shared: a unit that owes on every active day, or never, gets the shared row as it is.
         """
-        made: dict[tuple, Due] = {}
-        instants: dict[tuple[int, date], datetime] = {}
         active = [self.is_active(d) for d in days]
+        rows: dict[tuple[int, int], tuple[tuple[Due, ...], tuple[Due, ...]]] = {}
 
-        def at(minutes: int, day: date) -> datetime:
-            moment = instants.get((minutes, day))
-            if moment is None:
-                moment = instants[(minutes, day)] = clock.day_start(day) + timedelta(
-                    minutes=minutes
+        def rows_for(times: tuple[int, int]) -> tuple[tuple[Due, ...], tuple[Due, ...]]:
+            # (when owed on each active day, when not owed at all) for these times.
+            found = rows.get(times)
+            if found is None:
+                deadline, lock = (timedelta(minutes=m) for m in times)
+                moments = [(start + deadline, start + lock) for start in map(clock.day_start, days)]
+                found = rows[times] = (
+                    tuple(Due(on, d, k) for on, (d, k) in zip(active, moments, strict=True)),
+                    tuple(Due(False, d, k) for d, k in moments),
                 )
-            return moment
+            return found
 
-        out: dict[int, list[Due]] = {}
+        default = (self.deadline_minutes, self.lock_minutes)
+        out: dict[int, tuple[Due, ...]] = {}
         for unit in units:
             unit_id, path, level_id, opened_on, closed_on = _facts(unit)
-            owes = self.owes_at_all(path, level_id)
-            deadline, lock = self.minutes(path)
-            row = []
-            for day, on in zip(days, active, strict=True):
-                expected = owes and on and is_open(opened_on, closed_on, day)
-                key = (expected, deadline, lock, day)
-                due = made.get(key)
-                if due is None:
-                    due = made[key] = Due(expected, at(deadline, day), at(lock, day))
-                row.append(due)
-            out[unit_id] = row
+            owed, not_owed = rows_for(self.minutes(path) if self.overrides else default)
+            if not self.owes_at_all(path, level_id):
+                out[unit_id] = not_owed
+            elif opened_on is None and closed_on is None:
+                out[unit_id] = owed
+            else:
+                out[unit_id] = tuple(
+                    due if is_open(opened_on, closed_on, day) else not_owed[i]
+                    for i, (day, due) in enumerate(zip(days, owed, strict=True))
+                )
         return out
