@@ -119,6 +119,9 @@ def test_the_audit_page_filter_offers_every_action(world, client_for):
         assert f'<option value="{code}">{label}（{code}）</option>' in body
 
 
+LOOKUPS = {"filter", "get", "exclude"}
+
+
 def test_the_tests_look_for_declared_actions_only():
     """A test that waits for an event under a misspelt code would pass for the wrong reason."""
     from tests.source import ROOT
@@ -128,6 +131,9 @@ def test_the_tests_look_for_declared_actions_only():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            # Lookups only: a test may store an old, undeclared code on purpose (a legacy row).
+            if node.func.attr not in LOOKUPS:
                 continue
             if not ast.unparse(node.func.value).startswith("AuditEvent.objects"):
                 continue
