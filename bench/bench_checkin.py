@@ -155,9 +155,8 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="fk-bench-checkin-"))
     env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "fangkong.settings",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "FANGKONG_VAR_DIR": str(tmp),
-        "FANGKONG_BENCH": "1",
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(40),
         "ALLOWED_HOSTS": "127.0.0.1",

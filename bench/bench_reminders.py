@@ -121,7 +121,7 @@ def populate(args, rng: random.Random) -> dict[str, int]:
         ),
     )
     # Each province and city bureau's head coordinates its subtree (they get the digests).
-    from fangkong.accounts.models import RoleAssignment
+    from fangkong.org.models import RoleAssignment
 
     heads = OrgUnit.objects.filter(level__code__in=["province", "city"]).values_list(
         "id", "first_responsible__user_id"

@@ -115,7 +115,7 @@ def insert_rows(model, rows, variable: tuple[str, ...]) -> None:
 
 def plan_tree(n_units: int) -> list[tuple[int, int | None, str, str, str]]:
     """(pk, parent pk, level, code, name) of exactly n_units, parents first."""
-    from fangkong.org.demo import CITIES
+    from fangkong.demo.organisation import CITIES
 
     # The province, 17 cities and 99 counties; each bureau gets an equal share of the remaining
     # units as divisions with sections below them (width about the square root of the share).
@@ -345,9 +345,9 @@ def plan_verdict(plan: str, vendor: str) -> str:
 def measure(args: argparse.Namespace, rng: random.Random) -> None:
     from django.db import connection
 
-    from fangkong.accounts.models import Role, RoleAssignment, User
+    from fangkong.accounts.models import User
     from fangkong.org import selectors
-    from fangkong.org.models import OrgUnit, Person, subtree_bounds
+    from fangkong.org.models import OrgUnit, Person, Role, RoleAssignment, subtree_bounds
 
     city = OrgUnit.objects.get(code=args.city)
     coord = User.objects.create(username="bench_coord")

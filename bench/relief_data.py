@@ -99,12 +99,13 @@ def import_all(actor, project, files: list[Path]) -> int:
 
 def make_project(name: str):
     """An auditor and an empty project in the freshly migrated bench database."""
-    from fangkong.accounts import services as account_services
-    from fangkong.accounts.models import Role, User
+    from fangkong.accounts.models import User
+    from fangkong.org import services as org_services
+    from fangkong.org.models import Role
     from fangkong.relief import services
 
     user = User.objects.create_user("bench-auditor", password=None)
-    account_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
+    org_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
     from datetime import date
 
     project = services.project_create(

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
-from fangkong.lib.env import envbool, envint, envstr
+from fangkong.lib import env
+from fangkong.lib.env import envbool, envint, envjson, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("FANGKONG_VAR_DIR", str(BASE_DIR / "var")))
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "fangkong.notices",
     "fangkong.relief",
     "fangkong.jobs",
+    "fangkong.demo",
     # Before allauth, so that a template of ours would take precedence over its own.
     "fangkong.sso",
     "allauth",
@@ -250,11 +252,6 @@ else:
 HUEY["immediate"] = envbool("HUEY_IMMEDIATE", False)
 HUEY["consumer"] = {"workers": 2, "worker_type": "thread"}
 
-# Benchmarks only (bench/): add the bare baseline endpoint beside the project's URLs.
-if envbool("FANGKONG_BENCH", False):
-    INSTALLED_APPS.append("bench.bareapp")
-    ROOT_URLCONF = "bench.bareapp.urls"
-
 NINJA_PAGINATION_PER_PAGE = 50
 
 # Check-ins lock this many minutes after the start of their day (1440 = midnight); afterwards
@@ -276,8 +273,6 @@ LOGGING = {
 # --- Outbound channels (fangkong/notify) ---
 # Mail goes through Django's SMTP backend; the test runner's in-memory EMAIL_BACKEND is not used
 # for the outbox, so the backend the outbox sends with is its own setting.
-import json  # noqa: E402
-
 NOTIFY_EMAIL_BACKEND = envstr("NOTIFY_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
@@ -294,7 +289,8 @@ SMS_SIGN = envstr("SMS_SIGN", "防控")
 # Group robots by name, as JSON: {"hg-duty": {"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/
 # send?key=…"}, "hb": {"url": "https://oapi.dingtalk.com/robot/send?access_token=…",
 # "secret": "SEC…", "mentions": ["138…"]}}. A message's address names the robot.
-FANGKONG_WEBHOOKS = json.loads(envstr("FANGKONG_WEBHOOKS", "") or "{}")
+# Malformed JSON does not stop the process: the system checks say what is wrong (fangkong/checks.py).
+FANGKONG_WEBHOOKS = envjson("FANGKONG_WEBHOOKS", {})
 NOTIFY_HTTP_TIMEOUT = envint("NOTIFY_HTTP_TIMEOUT", 10)
 # A message still being sent this long after a worker took it is reported on the outbox page.
 NOTIFY_STUCK_AFTER_MINUTES = envint("NOTIFY_STUCK_AFTER_MINUTES", 10)
@@ -358,6 +354,21 @@ def _sso_app(client_id: str, secret: str, name: str = "", provider_id: str = "",
     return app | ({"provider_id": provider_id} if provider_id else {})
 
 
+# The platform settings as given, for the system check that finds one set without the others.
+SSO_ENVIRONMENT = {
+    name: envstr(name, "")
+    for name in (
+        "SSO_WECOM_CORP_ID",
+        "SSO_WECOM_AGENT_ID",
+        "SSO_WECOM_SECRET",
+        "SSO_WECOM_MODE",
+        "SSO_DINGTALK_CLIENT_ID",
+        "SSO_DINGTALK_CLIENT_SECRET",
+        "SSO_OIDC_SERVER_URL",
+        "SSO_OIDC_CLIENT_ID",
+        "SSO_OIDC_SECRET",
+    )
+}
 SOCIALACCOUNT_PROVIDERS: dict = {}
 if envstr("SSO_WECOM_CORP_ID", ""):
     # mode "oauth": opened inside the WeCom app; "qr": scan a QR code in a desktop browser.
@@ -396,3 +407,6 @@ if envstr("SSO_OIDC_SERVER_URL", ""):
             )
         ]
     }
+
+# Environment values that did not parse (the defaults were used): reported by the system checks.
+ENV_PROBLEMS = env.problems()

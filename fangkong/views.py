@@ -44,7 +44,7 @@ def home(request):
         .select_related("notice")
         .order_by("-notice__published_at")[:5]
     )
-    health_units = [g for g in my_grants if g.unit_id and selectors.CAP_HEALTH_VIEW in g.caps]
+    health_units = selectors.granted_units(user, selectors.CAP_HEALTH_VIEW)
     return render(
         request,
         "home.html",
@@ -64,20 +64,18 @@ def home(request):
 def _report_tasks(user) -> list[dict]:
     """Today's report status for each unit the user reports for, and roll-ups they coordinate."""
     from fangkong.reports import selectors as reports
-    from fangkong.reports.services import is_expected
+    from fangkong.reports.schedule import schedule_of
 
     tasks = []
     today = clock.today()
     forms = list(reports.forms_for(user))
     units = list(selectors.units_for(user, selectors.CAP_REPORT).order_by("path")[:5])
     for form in forms:
+        sched = schedule_of(form) if units else None
         for unit in units:
-            if is_expected(form, unit, today):
-                day = reports.unit_days(form, unit, today, today)[0]
+            if sched.due(unit, today).expected:
+                day = reports.unit_days(form, unit, today, today, sched)[0]
                 tasks.append({"kind": "report", "form": form, "unit": unit, "day": day})
-        for g in selectors.grants(user):
-            if selectors.CAP_CHASE in g.caps and g.unit_code:
-                tasks.append(
-                    {"kind": "rollup", "form": form, "code": g.unit_code, "name": g.unit_name}
-                )
+        for g in selectors.granted_units(user, selectors.CAP_CHASE):
+            tasks.append({"kind": "rollup", "form": form, "code": g.unit_code, "name": g.unit_name})
     return tasks

@@ -153,7 +153,7 @@ def build_hostile_world(w, rw, tmp_path: Path, platforms) -> Hostile:
     """Add hostile objects to the tests/world.py world `w` and the relief world `rw`;
     `platforms` (tests/platforms.py) gets a platform user whose first sign-in awaits confirmation."""
     from fangkong.accounts import services as accounts
-    from fangkong.accounts.models import Role, User
+    from fangkong.accounts.models import User
     from fangkong.health import services as health
     from fangkong.health.models import CheckIn, FollowUpCase
     from fangkong.lib import idcard
@@ -161,7 +161,7 @@ def build_hostile_world(w, rw, tmp_path: Path, platforms) -> Hostile:
     from fangkong.notify.models import Message
     from fangkong.notify.services import message_enqueue
     from fangkong.org import services as org
-    from fangkong.org.models import OrgUnit, Person, UnitLevel
+    from fangkong.org.models import OrgUnit, Person, Role, UnitLevel
     from fangkong.relief import services as relief
     from fangkong.relief.models import CatalogueRun, Item
     from fangkong.reports import services as reports
@@ -219,7 +219,7 @@ def build_hostile_world(w, rw, tmp_path: Path, platforms) -> Hostile:
     )
     org.family_member_add(actor=admin, person=h.person, name=hostile("家属", 50), relation="spouse")
     marked = User.objects.create_user(hostile("用户", 150), password=PASSWORD)
-    accounts.role_assign(actor=admin, user=marked, role=Role.COORDINATOR, unit=w.units["HG"])
+    org.role_assign(actor=admin, user=marked, role=Role.COORDINATOR, unit=w.units["HG"])
     for user in (staff, coord, marked):
         accounts.token_create(actor=user, user=user, name=hostile("令牌", 100))
 
@@ -384,11 +384,10 @@ def build_hostile_world(w, rw, tmp_path: Path, platforms) -> Hostile:
 def _people_pages(h: Hostile, w, platforms) -> None:
     """Accounts from the roster, roles, the leading group, a household, platform sign-in."""
     from fangkong.accounts import provisioning
-    from fangkong.accounts import services as accounts
-    from fangkong.accounts.models import Role, User
+    from fangkong.accounts.models import User
     from fangkong.lib import idcard
     from fangkong.org import services as org
-    from fangkong.org.models import GroupRole
+    from fangkong.org.models import GroupRole, Role
     from fangkong.sso import services as sso
 
     admin, coord, staff = w.users["admin"], w.users["city_coord"], w.users["staff"]
@@ -413,7 +412,7 @@ def _people_pages(h: Hostile, w, platforms) -> None:
     h.batch = provisioning.account_batch_start(actor=coord, unit=hz, delivery="sms")
     assert h.batch.status == h.batch.Status.DONE and len(h.batch.problems) == 3, h.batch.problems
     h.person.refresh_from_db()
-    accounts.role_grant(actor=coord, unit=hz, role=Role.DUTY_OFFICER, person=h.person)
+    org.role_grant(actor=coord, unit=hz, role=Role.DUTY_OFFICER, person=h.person)
 
     # The leading group: a 组长 with a hostile duty and phone, a member whose seat has ended.
     start = DAY - timedelta(days=20)

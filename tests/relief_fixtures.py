@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from fangkong.accounts import services as account_services
-from fangkong.accounts.models import Role, User
+from fangkong.accounts.models import User
+from fangkong.org import services as org_services
+from fangkong.org.models import Role
 from fangkong.relief import services
 from fangkong.relief.ledger import store
 from fangkong.relief.models import (
@@ -112,7 +113,7 @@ def build_relief_world(world, tmp_path: Path) -> ReliefWorld:
     users = {}
     for key in ("auditor", "auditor2", "auditor_out"):
         u = User.objects.create_user(key, password=PASSWORD)
-        account_services.role_assign(actor=None, user=u, role=Role.AUDITOR)
+        org_services.role_assign(actor=None, user=u, role=Role.AUDITOR)
         users[key] = u
         world.users[key] = u
     truth = generate(2020)

@@ -177,13 +177,14 @@ def test_changing_ones_password_revokes_ones_tokens(world, client):
 
 
 def test_a_token_is_narrowed_the_moment_its_owner_loses_a_role(world, client):
-    from fangkong.accounts.models import RoleAssignment
+    from fangkong.org import services as org_services
+    from fangkong.org.models import RoleAssignment
 
     coord = world.users["city_coord"]
     _, raw = services.token_create(actor=coord, user=coord, name="daily script")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     assert client.get("/api/v1/units/HG-HZ", **auth).status_code == 200
-    services.role_revoke(
+    org_services.role_revoke(
         actor=world.users["admin"], assignment=RoleAssignment.objects.get(user=coord)
     )
     assert client.get("/api/v1/units/HG-HZ", **auth).status_code == 404

@@ -77,4 +77,8 @@ def test_events_cannot_be_deleted_in_postgresql(world):
 def test_admin_can_filter_the_trail(world, client_for):
     r = client_for("admin").get("/audit/?action=unit.create")
     body = r.content.decode()
-    assert "黄州区审计局" in body and "person.create" not in body
+    # The rows are the units' creations only (every action's code is among the filter's options).
+    shown = list(r.context["page"])
+    assert shown and {e.action for e in shown} == {"unit.create"}
+    assert "黄州区审计局" in body and "<code>person.create</code>" not in body
+    assert "新建单位" in body  # the registry's label beside the code

@@ -10,8 +10,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from fangkong.accounts import services as account_services
-from fangkong.accounts.models import Role, User
+from fangkong.accounts.models import User
+from fangkong.org import services as org_services
+from fangkong.org.models import Role
 from fangkong.relief import catalogue, services
 from fangkong.relief.ledger import store
 from fangkong.relief.synthetic.ledgers import plan, write
@@ -278,7 +279,7 @@ def build(tmp_path) -> dict:
         if t.world.ledger(ledger.kind, ledger.body):
             write(t.world, ledger, folder)
     user = User.objects.create_user("auditor")
-    account_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
+    org_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
     project = services.project_create(
         actor=user, name="小型物资账", period_start=day(0), period_end=day(25)
     )

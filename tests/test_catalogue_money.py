@@ -9,8 +9,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from fangkong.accounts import services as account_services
-from fangkong.accounts.models import Role, User
+from fangkong.accounts.models import User
+from fangkong.org import services as org_services
+from fangkong.org.models import Role
 from fangkong.relief import catalogue, services
 from fangkong.relief.catalogue.screens import conformity
 from fangkong.relief.ledger import store
@@ -47,7 +48,7 @@ def audit(tmp_path, settings):
     """load(files) → a project with those ledgers; files = {name: (header, rows)}."""
     settings.MEDIA_ROOT = tmp_path / "media"
     user = User.objects.create_user("money-auditor")
-    account_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
+    org_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
 
     def load(files: dict) -> Audit:
         project = services.project_create(

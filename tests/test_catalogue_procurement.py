@@ -8,9 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from fangkong.accounts import services as account_services
-from fangkong.accounts.models import Role, User
+from fangkong.accounts.models import User
 from fangkong.lib import idcard
+from fangkong.org import services as org_services
+from fangkong.org.models import Role
 from fangkong.relief import catalogue, services
 from fangkong.relief.catalogue import procurement
 from fangkong.relief.catalogue.disclosure import deadline_table
@@ -58,7 +59,7 @@ def audit(tmp_path, settings):
     """import(files) → a project with those ledgers; files = {name: (header, rows)}."""
     settings.MEDIA_ROOT = tmp_path / "media"
     user = User.objects.create_user("catalogue-auditor")
-    account_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
+    org_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
 
     def load(files: dict) -> Audit:
         project = services.project_create(

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.test import Client
 
 from fangkong.accounts.models import User
+from fangkong.demo import organisation as demo
 from fangkong.lib import crypto, idcard
-from fangkong.org import demo
 from fangkong.org.models import FamilyMember, OrgUnit, Person, ReportingLine
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "demo-accounts.md"

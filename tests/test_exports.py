@@ -233,15 +233,15 @@ def roster_export(world, client_for, clock, tmp_path, settings):
 
 
 def relief_findings(world, client_for, clock, tmp_path, settings):
-    from fangkong.accounts import services as account_services
-    from fangkong.accounts.models import Role
+    from fangkong.org import services as org_services
+    from fangkong.org.models import Role
     from fangkong.relief import services
     from fangkong.relief.ledger import store
     from fangkong.relief.models import Finding
 
     settings.MEDIA_ROOT = tmp_path / "media"
     auditor = world.users["city_coord"]
-    account_services.role_assign(actor=None, user=auditor, role=Role.AUDITOR)
+    org_services.role_assign(actor=None, user=auditor, role=Role.AUDITOR)
     project = services.project_create(
         actor=auditor, name="跟踪审计", period_start=date(2020, 1, 1), period_end=date(2020, 6, 30)
     )

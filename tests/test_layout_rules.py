@@ -4,7 +4,7 @@
   the synthetic package itself, the demo/harness management commands, tests and benchmarks may.
 - Every write of a relief finding (Finding / Evidence / FindingNote created, updated or deleted)
   is in relief services.
-- Services never import the worker's tasks (they queue jobs by name through relief.queue).
+- Services never import the worker's tasks (they queue jobs by name through jobs.queue).
 - No module of fangkong/ has 900 lines or more (the test lists every offender).
 """
 

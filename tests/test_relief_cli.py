@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from fangkong.accounts import services as account_services
-from fangkong.accounts.models import Role, User
+from fangkong.accounts.models import User
+from fangkong.org import services as org_services
+from fangkong.org.models import Role
 from fangkong.relief import services
 from fangkong.relief.findings import docx
 from fangkong.relief.models import (
@@ -38,7 +39,7 @@ def auditors(world, settings, tmp_path):
     users = {}
     for key in ("cli_auditor", "cli_outsider"):
         users[key] = User.objects.create_user(key, password=PASSWORD)
-        account_services.role_assign(actor=None, user=users[key], role=Role.AUDITOR)
+        org_services.role_assign(actor=None, user=users[key], role=Role.AUDITOR)
     return users
 
 

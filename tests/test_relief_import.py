@@ -386,7 +386,9 @@ def test_world_files_are_recognised_as_their_kinds(relief_world):
     assert "cash_donation" in kinds and "stock" in kinds and "appropriation" in kinds
 
 
-def test_background_import_reports_progress(relief_world, tmp_path, settings):
+def test_background_import_reports_progress(
+    relief_world, tmp_path, settings, django_capture_on_commit_callbacks
+):
     settings.RELIEF_BACKGROUND_BYTES = 0
     settings.HUEY = {**settings.HUEY, "immediate": True}
     from huey.contrib.djhuey import HUEY
@@ -400,7 +402,9 @@ def test_background_import_reports_progress(relief_world, tmp_path, settings):
         )
         upload.close()
         imp = source.imports.get()
-        services.schedule_check(imp)
+        # The job is sent when the write that queued it commits.
+        with django_capture_on_commit_callbacks(execute=True):
+            services.schedule_check(imp)
         imp.refresh_from_db()
         assert imp.status == ImportStatus.PREVIEW and imp.error_count == 0
         assert imp.total_rows == 3 and imp.progress == 100

@@ -11,9 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from fangkong.accounts import services as account_services
-from fangkong.accounts.models import Role, User
+from fangkong.accounts.models import User
 from fangkong.audit.models import AuditEvent
+from fangkong.org import services as org_services
+from fangkong.org.models import Role
 from fangkong.relief import services
 from fangkong.relief.ledger import store
 from fangkong.relief.models import (
@@ -34,7 +35,7 @@ def team(world, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     for key in ("auditor", "auditor2", "auditor_out"):
         user = User.objects.create_user(key, password=PASSWORD)
-        account_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
+        org_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
         world.users[key] = user
     project = services.project_create(
         actor=world.users["auditor"],

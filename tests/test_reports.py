@@ -18,6 +18,7 @@ from fangkong.org import services as org_services
 from fangkong.org.models import UnitLevel
 from fangkong.reports import selectors, services
 from fangkong.reports.models import CurrentReport, Report, ReportForm
+from fangkong.reports.schedule import schedule_of
 
 SH = ZoneInfo("Asia/Shanghai")
 D = date(2020, 2, 3)
@@ -75,8 +76,8 @@ def test_deadline_and_lock_overridable_for_a_subtree(world, rform, clock):
     ScheduleOverride.objects.create(
         form=rform, unit=world.units["HG"], deadline_minutes=8 * 60, lock_minutes=20 * 60
     )
-    assert services.schedule_for(rform, world.units["HG-HZ"]) == (480, 1200)
-    assert services.schedule_for(rform, world.units["XG-XN"]) == (600, 1440)
+    assert schedule_of(rform).minutes(world.units["HG-HZ"].path) == (480, 1200)
+    assert schedule_of(rform).minutes(world.units["XG-XN"].path) == (600, 1440)
     clock.freeze(at(D, 8, 30))
     assert status(rform, world) == selectors.MISSING
     assert status(rform, world, unit="XG-XN") == selectors.NOT_DUE
@@ -211,7 +212,7 @@ def test_superior_report_with_missing_children_needs_a_reason(world, rform, cloc
 
 def test_two_reporting_lines_both_review(world, rform, clock):
     cmd_user = account_services.user_create(actor=None, username="cmd", password=None)
-    account_services.role_assign(
+    org_services.role_assign(
         actor=None, user=cmd_user, role="coordinator", unit=world.units["HG-ZHB"]
     )
     clock.freeze(at(D, 9))

@@ -63,7 +63,7 @@ def test_report_contents_need_health_view(world, client_for, clock):
         kind="zero",
         narrative="本局情况",
     )
-    accounts.role_assign(
+    services.role_assign(
         actor=world.users["admin"],
         user=world.users["staff"],
         role="duty_officer",

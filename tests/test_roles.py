@@ -4,10 +4,10 @@ effective on the next request, and a revoked role narrows its holder's API token
 
 from django.test import Client
 
-from fangkong.accounts import services
-from fangkong.accounts.models import RoleAssignment
+from fangkong.accounts import services as account_services
 from fangkong.audit.models import AuditEvent
-from fangkong.org.models import OrgUnit
+from fangkong.org import services
+from fangkong.org.models import OrgUnit, RoleAssignment
 
 
 def grant(client, unit, role, person):
@@ -126,7 +126,7 @@ def test_a_revoked_role_narrows_the_holders_token_at_once(world, client_for):
     services.role_assign(
         actor=world.users["admin"], user=staff, role="duty_officer", unit=world.units["HG-MC"]
     )
-    _, raw = services.token_create(actor=staff, user=staff, name="script")
+    _, raw = account_services.token_create(actor=staff, user=staff, name="script")
     token = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     assert Client().get("/api/v1/units/HG-MC", **token).status_code == 200
     assignment = RoleAssignment.objects.get(user=staff, role="duty_officer")

@@ -260,13 +260,13 @@ def test_revoked_and_unknown_tokens_answer_alike(world, day, client_for):
 
 
 def test_link_dies_with_its_creators_scope(world, day):
-    from fangkong.accounts import services as account_services
-    from fangkong.accounts.models import RoleAssignment
+    from fangkong.org import services as org_services
+    from fangkong.org.models import RoleAssignment
 
     _link, raw = make_link(world, day)
     assert Client().get(f"/screen/d/{raw}/").status_code == 200
     assignment = RoleAssignment.objects.get(user=world.users["city_coord"], role="coordinator")
-    account_services.role_revoke(actor=world.users["admin"], assignment=assignment)
+    org_services.role_revoke(actor=world.users["admin"], assignment=assignment)
     assert Client().get(f"/screen/d/{raw}/").status_code == 404
 
 

@@ -13,11 +13,11 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from fangkong.accounts import services as accounts
-from fangkong.accounts.models import Role, User
+from fangkong.accounts.models import User
 from fangkong.audit.models import AuditEvent
 from fangkong.lib import idcard
 from fangkong.org import services as org
+from fangkong.org.models import Role
 from tests.world import PASSWORD
 
 MOBILE, MASKED = "13900005678", "139****5678"
@@ -72,7 +72,7 @@ def test_the_audit_trail_keeps_the_number_masked(world, client_for, mobile_user)
 
 def test_lists_of_users_show_the_number_masked(world, client_for, mobile_user):
     hz = world.units["HG-HZ"]
-    accounts.role_grant(
+    org.role_grant(
         actor=world.users["admin"], unit=hz, role=Role.DUTY_OFFICER, person=mobile_user.person
     )
     html = client_for("city_coord").get("/accounts/units/HG-HZ/roles/").content.decode()

@@ -18,10 +18,9 @@ staff (a clerk in HG-HZ-ZH with two family members); outsider (coordinator of XG
 from dataclasses import dataclass, field
 from datetime import date
 
-from fangkong.accounts import services as account_services
-from fangkong.accounts.models import Role, User
+from fangkong.accounts.models import User
 from fangkong.org import services
-from fangkong.org.models import OrgUnit, Person
+from fangkong.org.models import OrgUnit, Person, Role
 from fangkong.org.reference import ensure_reference_data
 
 PASSWORD = "Test-Passw0rd!2020"
@@ -47,7 +46,7 @@ def build_world() -> World:
     levels, ranks = ensure_reference_data()
     w = World()
     admin = User.objects.create_user("admin", password=PASSWORD)
-    account_services.role_assign(actor=None, user=admin, role=Role.ADMIN)
+    services.role_assign(actor=None, user=admin, role=Role.ADMIN)
     w.users["admin"] = admin
 
     def unit(code, name, level, parent=None, **kw):
@@ -100,13 +99,13 @@ def build_world() -> World:
     person("outsider", "XG", "赵敏", "fu_chu", "办公室主任")
     person("xn_clerk", "XG-XN", "孙丽", "keyuan", "科员", login=False)
     person("mc_clerk", "HG-MC", "周杰", "keyuan", "科员", login=False)
-    account_services.role_assign(
+    services.role_assign(
         actor=admin, user=w.users["prov_coord"], role=Role.COORDINATOR, unit=w.units["HB"]
     )
-    account_services.role_assign(
+    services.role_assign(
         actor=admin, user=w.users["city_coord"], role=Role.COORDINATOR, unit=w.units["HG"]
     )
-    account_services.role_assign(
+    services.role_assign(
         actor=admin, user=w.users["outsider"], role=Role.COORDINATOR, unit=w.units["XG"]
     )
     services.unit_set_responsibles(

@@ -25,20 +25,13 @@ class MeOut(Schema):
 def me(request):
     user = request.auth
     person = getattr(user, "person", None)
-    from fangkong.org.models import OrgUnit
-
-    codes = dict(
-        OrgUnit.objects.filter(pk__in=[g.unit_id for g in grants(user) if g.unit_id]).values_list(
-            "pk", "code"
-        )
-    )
     return {
         "username": user.username,
         "person_id": person.pk if person else None,
         "person_name": person.name if person else None,
         "unit_code": person.unit.code if person else None,
         "grants": [
-            {"role": g.role, "unit_code": codes.get(g.unit_id), "unit_name": g.unit_name}
+            {"role": g.role, "unit_code": g.unit_code or None, "unit_name": g.unit_name}
             for g in grants(user)
         ],
     }

@@ -27,19 +27,21 @@ from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from fangkong.accounts import codes
 from fangkong.accounts.models import AccessCode, AccountBatch, User
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.models import AuditEvent
 from fangkong.audit.services import actor_name, audit_record
+from fangkong.jobs.queue import enqueue_on_commit
 from fangkong.lib import bulk, clock
 from fangkong.lib.masking import mask_mobile, mask_username
 from fangkong.lib.request_context import client_ip
-from fangkong.notify.models import ChannelKind, Message, MessageStatus
-from fangkong.org.models import OrgUnit, Person
+from fangkong.notify.models import ChannelKind
+from fangkong.notify.services import Outgoing, messages_add
+from fangkong.org.models import OrgUnit, Person, in_post_q
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +85,7 @@ def username_rule() -> str:
 
 def active_q(prefix: str = "") -> Q:
     """People in post today (server clock): joined on or before today and not yet left."""
-    today = clock.today()
-    return (
-        Q(**{f"{prefix}active_from__isnull": True}) | Q(**{f"{prefix}active_from__lte": today})
-    ) & (Q(**{f"{prefix}left_on__isnull": True}) | Q(**{f"{prefix}left_on__gt": today}))
+    return in_post_q(clock.today(), prefix)
 
 
 def live_activation_q(now=None) -> Q:
@@ -260,9 +259,8 @@ def _write_chunk(batch: AccountBatch, items: list[Item], actor: User) -> Counter
         )  # fmt: skip
         body = text.format(name=item.name, username=item.username, code=raw, days=days, url=url)
         messages.append(
-            (f"account.activation.{batch.pk}.{item.user_id}", "account.activation",
-             ChannelKind.SMS, item.user_id, item.mobile, subject, body,
-             MessageStatus.PENDING, 0, now, "", now)
+            Outgoing(f"account.activation.{batch.pk}.{item.user_id}", "account.activation",
+                     ChannelKind.SMS, item.user_id, item.mobile, subject, body)
         )  # fmt: skip
     # A re-sent code replaces the user's earlier (expired or printed) ones.
     resent = [i.user_id for i in items if i.reissue]
@@ -276,16 +274,11 @@ def _write_chunk(batch: AccountBatch, items: list[Item], actor: User) -> Counter
         + ["expires_at", "failures"],
         codes_rows,
     )
-    bulk.insert(
-        Message,
-        ["key", "kind", "channel", "user", "address", "subject", "body", "status", "attempts"]
-        + ["next_attempt_at", "last_error", "created_at"],
-        messages,
-    )
+    messages_add(messages, now=now)
     counts["sms"] = len(messages)
     counts["reissued"] = len(items) - len(new)
     ip = client_ip()
-    logged_at = timezone.now()  # as AuditEvent.at's auto_now_add would write it
+    logged_at = clock.now()  # as AuditEvent.at's default would write it
     by = actor_name(actor)
     for item in items:
         delivery = "sms" if by_sms and item.mobile else "slip"
@@ -296,7 +289,7 @@ def _write_chunk(batch: AccountBatch, items: list[Item], actor: User) -> Counter
             values += f', "username": {json.dumps(shown, ensure_ascii=False)}'
         audits.append(
             (logged_at, actor.pk, by,
-             "user.activation_reissue" if item.reissue else "user.create",
+             (AuditAction.USER_ACTIVATION_REISSUE if item.reissue else AuditAction.USER_CREATE).value,
              "accounts.user", str(item.user_id), f"{item.name}（{mask_username(item.username)}）"[:200],
              values + "}", "", ip)
         )  # fmt: skip
@@ -348,7 +341,7 @@ def account_batch_create(*, actor, unit: OrgUnit, delivery: str) -> AccountBatch
     batch.save()
     audit_record(
         actor=actor,
-        action="accounts.batch",
+        action=AuditAction.ACCOUNTS_BATCH,
         obj=batch,
         new={"unit": unit.code, "delivery": delivery, "username_rule": batch.username_rule},
     )
@@ -406,7 +399,7 @@ def account_batch_run(*, batch_id: int) -> AccountBatch:
             batch.refresh_from_db()
             audit_record(
                 actor=batch.created_by,
-                action="accounts.batch_done",
+                action=AuditAction.ACCOUNTS_BATCH_DONE,
                 obj=batch,
                 new=dict(counts) | {"problems": len(batch.problems)},
             )
@@ -424,9 +417,7 @@ def account_batch_start(*, actor, unit: OrgUnit, delivery: str) -> AccountBatch:
     size = Person.objects.filter(unit__in=OrgUnit.objects.subtree_of(unit).values("pk")).count()
     if size <= settings.ACCOUNT_BATCH_INLINE:
         return account_batch_run(batch_id=batch.pk)
-    from fangkong.accounts.tasks import run_account_batch
-
-    transaction.on_commit(lambda: run_account_batch(batch.pk))
+    enqueue_on_commit("accounts.tasks.run_account_batch", batch.pk)
     return batch
 
 

@@ -113,9 +113,9 @@ def account_summary(unit: OrgUnit) -> dict[str, int]:
 
 def batches_for(user) -> QuerySet[AccountBatch]:
     """Batches of units whose accounts the user manages."""
-    q = org.scope_q(user, org.CAP_ACCOUNTS_MANAGE, prefix="unit__")
-    if not org.grants(user):
+    if not org.holds(user, org.CAP_ACCOUNTS_MANAGE):
         return AccountBatch.objects.none()
+    q = org.scope_q(user, org.CAP_ACCOUNTS_MANAGE, prefix="unit__")
     return AccountBatch.objects.all() if q is None else AccountBatch.objects.filter(q)
 
 
@@ -124,85 +124,3 @@ def get_batch_for(user, batch_id: int) -> AccountBatch:
     if batch is None:
         raise Http404("no such batch")
     return batch
-
-
-# --- Roles at a unit. ---
-
-ROLE_LABELS = {
-    "coordinator": N_("协调员"),
-    "leader": N_("第一责任人"),
-    "liaison": N_("联络员"),
-    "deputy_liaison": N_("副联络员"),
-    "duty_officer": N_("值班员"),
-    "auditor": N_("审计人员"),
-    "admin": N_("系统管理员"),
-}
-
-
-@dataclass(frozen=True)
-class Holder:
-    """One role held at a unit: `holder_id` is a person (first responsible person, liaison) or a
-    role assignment (the others), as the revoke form sends it back."""
-
-    role: str
-    holder_id: int
-    name: str
-    username: str
-    unit_name: str
-
-    @property
-    def label(self) -> str:
-        return _(ROLE_LABELS[self.role])
-
-
-def get_unit_for_roles(user, code: str) -> tuple[OrgUnit, frozenset[str]]:
-    """A unit whose roles page the user may open, with the roles they may grant there: 404 when
-    they may grant none (or cannot see the unit)."""
-    unit = org.get_unit_for(user, code)
-    grantable = org.roles_grantable(user, unit)
-    if not grantable:
-        raise Http404("no roles to manage here")
-    return unit, grantable
-
-
-def role_holders(unit: OrgUnit) -> list[Holder]:
-    """Everyone holding a role at `unit`, highest role first (three queries)."""
-    from fangkong.accounts.models import RoleAssignment
-
-    found: list[Holder] = []
-    if unit.first_responsible_id:
-        p = Person.objects.select_related("user", "unit").get(pk=unit.first_responsible_id)
-        found.append(Holder("leader", p.pk, p.name, p.user.username if p.user else "", p.unit.name))
-    for p in unit.liaisons.select_related("user", "unit").order_by("pk"):
-        found.append(
-            Holder("liaison", p.pk, p.name, p.user.username if p.user else "", p.unit.name)
-        )
-    assignments = (
-        RoleAssignment.objects.filter(unit=unit).select_related("user__person__unit").order_by("pk")
-    )
-    for ra in assignments:
-        person = getattr(ra.user, "person", None)
-        found.append(
-            Holder(
-                ra.role,
-                ra.pk,
-                person.name if person else ra.user.username,
-                ra.user.username,
-                person.unit.name if person else "",
-            )
-        )
-    order = {role: i for i, role in enumerate(org.UNIT_ROLES)}
-    return sorted(found, key=lambda h: order.get(h.role, 99))
-
-
-def role_candidates(unit: OrgUnit) -> QuerySet[Person]:
-    """People a role at `unit` may be given to, offered in the grant form: those in post in the
-    unit itself and its direct sub-units."""
-    from fangkong.accounts.provisioning import active_q
-
-    return (
-        Person.objects.filter(Q(unit=unit) | Q(unit__parent=unit))
-        .filter(active_q())
-        .select_related("unit", "user")
-        .order_by("unit__path", "rank__order", "pk")
-    )

@@ -1,4 +1,7 @@
-"""Writes to accounts: passwords, roles and API tokens, each audited."""
+"""Writes to accounts: passwords, API tokens and one-time codes, each audited.
+
+Roles are granted and withdrawn by `org.services` (role_assign, role_grant, role_withdraw…).
+"""
 
 import hashlib
 import secrets
@@ -6,13 +9,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from fangkong.accounts.models import AccessCode, ApiToken, RoleAssignment, User
+from fangkong.accounts.models import AccessCode, ApiToken, User
 from fangkong.accounts.selectors import can_sign_in
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock
 from fangkong.lib.db import one_or_none
@@ -43,7 +46,10 @@ def user_create(
     user.full_clean(exclude=["password"])
     user.save()
     audit_record(
-        actor=actor, action="user.create", obj=user, new={"username": mask_username(username)}
+        actor=actor,
+        action=AuditAction.USER_CREATE,
+        obj=user,
+        new={"username": mask_username(username)},
     )
     return user
 
@@ -69,7 +75,10 @@ def user_set_password(*, actor, user: User, password: str) -> int:
     user.save(update_fields=["password", "must_change_password"])
     revoked = _tokens_revoke_all(user)
     audit_record(
-        actor=actor, action="user.password_change", obj=user, new={"tokens_revoked": revoked}
+        actor=actor,
+        action=AuditAction.USER_PASSWORD_CHANGE,
+        obj=user,
+        new={"tokens_revoked": revoked},
     )
     return revoked
 
@@ -84,46 +93,12 @@ def user_reset_password(*, actor, user: User) -> str:
     # A reset means the account may be in the wrong hands: its scripts' tokens stop too.
     revoked = _tokens_revoke_all(user)
     audit_record(
-        actor=actor, action="user.password_reset", obj=user, new={"tokens_revoked": revoked}
+        actor=actor,
+        action=AuditAction.USER_PASSWORD_RESET,
+        obj=user,
+        new={"tokens_revoked": revoked},
     )
     return temporary
-
-
-@transaction.atomic
-def role_assign(*, actor, user: User, role: str, unit=None) -> RoleAssignment:
-    assignment = RoleAssignment(user=user, role=role, unit=unit)
-    assignment.full_clean()
-    assignment.save()
-    audit_record(
-        actor=actor,
-        action="role.assign",
-        obj=assignment,
-        new={
-            "user": mask_username(user.username),
-            "role": role,
-            "unit": unit.code if unit else None,
-        },
-    )
-    return assignment
-
-
-@transaction.atomic
-def role_revoke(*, actor, assignment: RoleAssignment) -> None:
-    """Take a role away. Its holder's API tokens are scoped like them, so they are narrowed at
-    once; the event counts them."""
-    live_tokens = ApiToken.objects.filter(user_id=assignment.user_id, revoked_at__isnull=True)
-    audit_record(
-        actor=actor,
-        action="role.revoke",
-        obj=assignment,
-        old={
-            "user": mask_username(assignment.user.username),
-            "role": assignment.role,
-            "unit": assignment.unit.code if assignment.unit_id else None,
-        },
-        new={"tokens_narrowed": live_tokens.count()},
-    )
-    assignment.delete()
 
 
 @transaction.atomic
@@ -134,7 +109,7 @@ def token_create(*, actor, user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken.objects.create(
         user=user, name=name[:100] or "token", prefix=prefix, key_hash=token_hash(raw)
     )
-    audit_record(actor=actor, action="token.create", obj=token, new={"name": token.name})
+    audit_record(actor=actor, action=AuditAction.TOKEN_CREATE, obj=token, new={"name": token.name})
     return token, raw
 
 
@@ -143,7 +118,7 @@ def token_revoke(*, actor, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="token.revoke", obj=token)
+        audit_record(actor=actor, action=AuditAction.TOKEN_REVOKE, obj=token)
     return token
 
 
@@ -245,7 +220,9 @@ def unlock_code_send(*, username: str, address: str | None, nonce: str) -> bool:
             body=_(UNLOCK_SMS).format(code=raw, minutes=minutes),
         )
         # The event names the channel, never the code.
-        audit_record(actor=None, action="user.unlock_code", obj=user, new={"channel": channel})
+        audit_record(
+            actor=None, action=AuditAction.USER_UNLOCK_CODE, obj=user, new={"channel": channel}
+        )
     return True
 
 
@@ -303,91 +280,7 @@ def account_activate(*, code: AccessCode, password: str) -> User | None:
     AccessCode.objects.filter(
         user=user, purpose=AccessCode.Purpose.ACTIVATE, used_at__isnull=True
     ).order_by().update(revoked_at=clock.now())
-    audit_record(actor=user, action="user.activate", obj=user, new={"channel": code.channel})
-    return user
-
-
-# --- Roles granted and withdrawn in the app (the unit's roles page). ---
-
-ERR_ROLE_GRANTEE_OUTSIDE = N_("只能把本单位的角色授予本单位或下级单位的在职人员。")
-ERR_ROLE_NO_ACCOUNT = N_("{name} 还没有账号：请先在本单位的“账号”页为其开通，再授予角色。")
-ERR_ROLE_HELD = N_("{name} 已经是本单位的{role}。")
-
-
-def _role_label(role: str) -> str:
-    from fangkong.accounts.selectors import ROLE_LABELS
-
-    return _(ROLE_LABELS[role])
-
-
-@transaction.atomic
-def role_grant(*, actor, unit, role: str, person) -> None:
-    """Give `person` `role` at `unit`. The caller checked org.selectors.roles_grantable; the
-    grantee must be in post in the unit's subtree, and have an account for roles held by a login
-    (coordinator, deputy liaison, duty officer, auditor). Effective on their next request."""
-    from fangkong.org import services as org_services
-    from fangkong.org.selectors import ROLE_LEADER, ROLE_LIAISON
-
-    if not person.unit.path.startswith(unit.path) or not person.is_active_on(clock.today()):
-        raise ValidationError(_(ERR_ROLE_GRANTEE_OUTSIDE))
-    held = ValidationError(_(ERR_ROLE_HELD).format(name=person.name, role=_role_label(role)))
-    liaisons = list(unit.liaisons.select_related("unit"))
-    if role == ROLE_LEADER:
-        if unit.first_responsible_id == person.pk:
-            raise held
-        org_services.unit_set_responsibles(
-            actor=actor, unit=unit, first_responsible=person, liaisons=liaisons
-        )
-        return
-    if role == ROLE_LIAISON:
-        if person in liaisons:
-            raise held
-        org_services.unit_set_responsibles(
-            actor=actor,
-            unit=unit,
-            first_responsible=unit.first_responsible,
-            liaisons=[*liaisons, person],
-        )
-        return
-    if person.user_id is None:
-        raise ValidationError(_(ERR_ROLE_NO_ACCOUNT).format(name=person.name))
-    if RoleAssignment.objects.filter(user_id=person.user_id, role=role, unit=unit).exists():
-        raise held
-    role_assign(actor=actor, user=person.user, role=role, unit=unit)
-
-
-@transaction.atomic
-def role_withdraw(*, actor, unit, role: str, holder_id: int) -> bool:
-    """Take `role` at `unit` from its holder (a person for first responsible person and liaison,
-    else a role assignment); False when there is no such holder. The holder's sessions and API
-    tokens lose the role's reach on their next request: grants are read afresh each time."""
-    from fangkong.org import services as org_services
-    from fangkong.org.selectors import ROLE_LEADER, ROLE_LIAISON
-
-    liaisons = list(unit.liaisons.select_related("unit"))
-    if role == ROLE_LEADER:
-        if unit.first_responsible_id != holder_id:
-            return False
-        org_services.unit_set_responsibles(
-            actor=actor, unit=unit, first_responsible=None, liaisons=liaisons
-        )
-        return True
-    if role == ROLE_LIAISON:
-        if holder_id not in {p.pk for p in liaisons}:
-            return False
-        org_services.unit_set_responsibles(
-            actor=actor,
-            unit=unit,
-            first_responsible=unit.first_responsible,
-            liaisons=[p for p in liaisons if p.pk != holder_id],
-        )
-        return True
-    assignment = one_or_none(
-        RoleAssignment.objects.select_related("user", "unit").filter(
-            pk=holder_id, role=role, unit=unit
-        )
+    audit_record(
+        actor=user, action=AuditAction.USER_ACTIVATE, obj=user, new={"channel": code.channel}
     )
-    if assignment is None:
-        return False
-    role_revoke(actor=actor, assignment=assignment)
-    return True
+    return user

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop as N_
 
 from fangkong.accounts import codes, provisioning
 from fangkong.accounts.models import AccessCode
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.lib import bulk, clock
 from fangkong.org.models import OrgUnit, Person
@@ -97,7 +98,7 @@ def slips_issue(*, actor, unit: OrgUnit) -> tuple[list[Slip], datetime]:
     # Who printed slips for whom; never the codes.
     audit_record(
         actor=actor,
-        action="accounts.slips",
+        action=AuditAction.ACCOUNTS_SLIPS,
         obj=unit,
         new={"unit": unit.code, "slips": len(slips), "users": [p.user_id for p in people]},
     )

@@ -31,6 +31,7 @@ from fangkong.accounts.models import AccountBatch
 from fangkong.lib import clock
 from fangkong.lib.request_context import ip_from_request
 from fangkong.org import selectors as org_selectors
+from fangkong.org import services as org_services
 
 MSG_PASSWORD_CHANGED = N_("密码已修改。")
 MSG_TOKENS_REVOKED = N_(
@@ -299,10 +300,11 @@ MSG_ROLE_WITHDRAWN = N_("已撤销 {name} 的{role}角色，立即生效（其 A
 @login_required
 def unit_roles(request, code: str):
     """Who holds which role at a unit; grant the roles the user may grant (POST)."""
-    unit, grantable = selectors.get_unit_for_roles(request.user, code)
-    choices = [(r, _(selectors.ROLE_LABELS[r])) for r in org_selectors.UNIT_ROLES if r in grantable]
+    unit, grantable = org_selectors.get_unit_for_roles(request.user, code)
+    labels = org_selectors.ROLE_LABELS
+    choices = [(r, _(labels[r])) for r in org_selectors.UNIT_ROLES if r in grantable]
     form = RoleGrantForm(
-        request.POST or None, grantable=choices, candidates=selectors.role_candidates(unit)
+        request.POST or None, grantable=choices, candidates=org_selectors.role_candidates(unit)
     )
     if request.method == "POST":
         if request.POST.get("role") not in grantable:
@@ -311,11 +313,11 @@ def unit_roles(request, code: str):
             person = form.cleaned_data["person"]
             role = form.cleaned_data["role"]
             try:
-                services.role_grant(actor=request.user, unit=unit, role=role, person=person)
+                org_services.role_grant(actor=request.user, unit=unit, role=role, person=person)
             except ValidationError as exc:
                 form.add_error(None, exc.messages[0])
             else:
-                label = _(selectors.ROLE_LABELS[role])
+                label = _(labels[role])
                 messages.success(request, _(MSG_ROLE_GRANTED).format(role=label, name=person.name))
                 return redirect("accounts:unit_roles", code=unit.code)
     return render(
@@ -323,7 +325,7 @@ def unit_roles(request, code: str):
         "accounts/unit_roles.html",
         {
             "unit": unit,
-            "holders": selectors.role_holders(unit),
+            "holders": org_selectors.role_holders(unit),
             "grantable": grantable,
             "form": form,
             "can_accounts": org_selectors.can(
@@ -336,18 +338,22 @@ def unit_roles(request, code: str):
 @login_required
 @require_POST
 def unit_role_revoke(request, code: str):
-    unit, grantable = selectors.get_unit_for_roles(request.user, code)
+    unit, grantable = org_selectors.get_unit_for_roles(request.user, code)
     role = request.POST.get("role", "")
     try:
         holder_id = int(request.POST.get("holder", ""))
     except ValueError:
         raise Http404("no such holder") from None
     holder = next(
-        (h for h in selectors.role_holders(unit) if h.role == role and h.holder_id == holder_id),
+        (
+            h
+            for h in org_selectors.role_holders(unit)
+            if h.role == role and h.holder_id == holder_id
+        ),
         None,
     )
     if role not in grantable or holder is None:
         raise Http404("no such holder")
-    services.role_withdraw(actor=request.user, unit=unit, role=role, holder_id=holder_id)
+    org_services.role_withdraw(actor=request.user, unit=unit, role=role, holder_id=holder_id)
     messages.success(request, _(MSG_ROLE_WITHDRAWN).format(name=holder.name, role=holder.label))
     return redirect("accounts:unit_roles", code=unit.code)

@@ -1,9 +1,13 @@
-"""Write audit events. Call inside the transaction of the write being recorded."""
+"""Write audit events. Call inside the transaction of the write being recorded.
+
+`action` is a member of `audit.actions.AuditAction`; a code not declared there is refused.
+"""
 
 from typing import Any
 
 from django.db import models
 
+from fangkong.audit import actions
 from fangkong.audit.models import AuditEvent
 from fangkong.lib.masking import mask_username
 from fangkong.lib.request_context import client_ip
@@ -20,7 +24,7 @@ def _event(*, actor, action: str, obj=None, old=None, new=None, detail: str = ""
     return AuditEvent(
         actor=actor if known else None,
         actor_name=actor_name(actor),
-        action=action,
+        action=actions.check(action),
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",

@@ -6,7 +6,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.http import urlencode
 
+from fangkong.audit import actions
 from fangkong.audit.selectors import audit_events_for
 from fangkong.lib import plausible
 from fangkong.org.selectors import CAP_AUDIT_VIEW, has_global
@@ -38,5 +40,11 @@ def events(request):
         date_to=_day(request, f["date_to"]),
     )
     page = Paginator(qs.select_related("actor__person"), 50).get_page(request.GET.get("page"))
-    query = "&".join(f"{k}={v}" for k, v in f.items() if v)
-    return render(request, "audit/events.html", {"page": page, "f": f, "query": query})
+    for event in page:
+        event.action_label = actions.label(event.action)
+    query = urlencode({k: v for k, v in f.items() if v})
+    return render(
+        request,
+        "audit/events.html",
+        {"page": page, "f": f, "query": query, "actions": actions.AuditAction.choices},
+    )

@@ -6,11 +6,12 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.health.models import CheckIn, Exemption, FollowUpCase
 from fangkong.lib.db import one_or_none
 from fangkong.org import selectors as org
-from fangkong.org.models import FamilyMember, OrgUnit, Person
+from fangkong.org.models import FamilyMember, OrgUnit, Person, in_post_q
 
 
 def checkins_for(user) -> QuerySet[CheckIn]:
@@ -66,10 +67,7 @@ def last_city(person: Person, before: date) -> str:
 
 def expected_people(units: QuerySet[OrgUnit], day: date) -> QuerySet[Person]:
     """Staff who should check in on `day`: in the units, joined on or before it, not yet left."""
-    return Person.objects.filter(unit__in=units).filter(
-        Q(active_from__isnull=True) | Q(active_from__lte=day),
-        Q(left_on__isnull=True) | Q(left_on__gt=day),
-    )
+    return Person.objects.filter(unit__in=units).filter(in_post_q(day))
 
 
 def unit_day(user, unit: OrgUnit, day: date) -> tuple[list[Person], dict]:
@@ -133,7 +131,7 @@ def record_health_view(
     from django.db import transaction
 
     with transaction.atomic():
-        audit_record(actor=actor, action="health.view", obj=person or unit, detail=what)
+        audit_record(actor=actor, action=AuditAction.HEALTH_VIEW, obj=person or unit, detail=what)
 
 
 def record_export(*, actor, unit: OrgUnit, day: date, rows: int) -> None:
@@ -143,7 +141,7 @@ def record_export(*, actor, unit: OrgUnit, day: date, rows: int) -> None:
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action="health.export",
+            action=AuditAction.HEALTH_EXPORT,
             obj=unit,
             new={"day": day.isoformat(), "rows": rows},
         )

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.health.models import (
     OPEN_STATUSES,
@@ -196,7 +197,10 @@ def _open_or_attach_case(*, actor, checkin: CheckIn) -> FollowUpCase:
         note="打卡异常自动建档：" + "、".join(checkin.abnormal_reasons),
     )
     audit_record(
-        actor=actor, action="case.open", obj=case, new={"reasons": checkin.abnormal_reasons}
+        actor=actor,
+        action=AuditAction.CASE_OPEN,
+        obj=case,
+        new={"reasons": checkin.abnormal_reasons},
     )
     return case
 
@@ -354,7 +358,7 @@ def checkin_submit(
             ]
             audit_record(
                 actor=actor,
-                action="checkin.submit",
+                action=AuditAction.CHECKIN_SUBMIT,
                 obj=person,
                 new={
                     "day": day.isoformat(),
@@ -407,7 +411,7 @@ def checkin_correct(*, actor, checkin: CheckIn, answers: Answers, reason: str) -
     )
     audit_record(
         actor=actor,
-        action="checkin.correct",
+        action=AuditAction.CHECKIN_CORRECT,
         obj=updated,
         new={"version": updated.version, "reason": reason.strip()},
     )
@@ -441,7 +445,11 @@ def case_update(*, actor, case: FollowUpCase, to_status: str, note: str) -> Foll
         case.closed_at = now
     case.save(update_fields=["status", "closed_at"])
     audit_record(
-        actor=actor, action="case.update", obj=case, old={"status": old}, new={"status": to_status}
+        actor=actor,
+        action=AuditAction.CASE_UPDATE,
+        obj=case,
+        old={"status": old},
+        new={"status": to_status},
     )
     return case
 
@@ -466,7 +474,7 @@ def exemption_add(
     exemption.save()
     audit_record(
         actor=actor,
-        action="exemption.add",
+        action=AuditAction.EXEMPTION_ADD,
         obj=exemption,
         new={
             "person": person.pk,
@@ -506,7 +514,7 @@ def checkins_purge(*, actor, before: date) -> dict:
     IdempotencyRecord.objects.filter(created_at__lt=clock.day_start(before)).delete()
     audit_record(
         actor=actor,
-        action="checkin.purge",
+        action=AuditAction.CHECKIN_PURGE,
         new={"before": before.isoformat(), "deleted": deleted, "aggregates": aggregates},
     )
     return {"deleted": deleted, "aggregates": aggregates}

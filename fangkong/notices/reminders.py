@@ -11,17 +11,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from fangkong.accounts.models import RoleAssignment
 from fangkong.health.models import CheckIn, Exemption
 from fangkong.lib import clock
 from fangkong.notices.models import DEFAULT_LADDERS, NoticeRecipient, ReminderRule
-from fangkong.notify.models import Message
-from fangkong.org.models import OrgUnit, Person, ancestor_ids, subtree_bounds
-from fangkong.reports.models import CurrentReport, ReportForm, ScheduleOverride
+from fangkong.notify.services import Outgoing, messages_offer
+from fangkong.org import selectors as org
+from fangkong.org.models import OrgUnit, Person, ancestor_ids
+from fangkong.reports.models import CurrentReport, ReportForm
+from fangkong.reports.schedule import UNIT_FIELDS, schedule_of
 
 
 class Contacts:
@@ -44,10 +44,8 @@ class Contacts:
             "first_responsible__mobile",
         ):
             self.leaders[unit_id].append((user_id, email, mobile))
-        for unit_id, user_id, email, mobile in RoleAssignment.objects.filter(
-            role="coordinator"
-        ).values_list("unit_id", "user_id", "user__email", "user__person__mobile"):
-            self.coordinators[unit_id].append((user_id, email, mobile or ""))
+        for unit_id, user_id, email, mobile in org.coordinator_contacts():
+            self.coordinators[unit_id].append((user_id, email, mobile))
 
     def nearest(self, table: dict[int, list], path: str, *, skip_self: bool) -> list[tuple]:
         """The contacts of the closest unit on the path (the unit itself unless skipped)."""
@@ -59,11 +57,11 @@ class Contacts:
 
 
 class Plan:
-    """Messages gathered during one run, inserted together at the end."""
+    """Messages gathered during one run, offered to the outbox together at the end."""
 
     def __init__(self, now: datetime):
         self.now = now
-        self.rows: list[Message] = []
+        self.rows: list[Outgoing] = []
 
     def add(
         self, *, key: str, kind: str, contact: tuple, channels: list[str], subject: str, body: str
@@ -78,74 +76,18 @@ class Plan:
             if channel in ("email", "sms") and not address:
                 continue  # nobody to reach on this channel; the inbox copy still goes
             self.rows.append(
-                Message(
-                    key=f"{key}:{spec}:{user_id}"[:200],
-                    kind=kind,
-                    channel=channel,
-                    user_id=user_id,
-                    address=address,
-                    subject=subject[:200],
-                    body=body,
-                    created_at=self.now,
-                    next_attempt_at=self.now,
-                )
+                Outgoing(f"{key}:{spec}:{user_id}", kind, channel, user_id, address, subject, body)
             )
 
     def save(
         self, batch_size: int | None = None, checkpoint: Callable[[], bool] | None = None
     ) -> int:
-        """Insert all rows with one executemany per batch (ON CONFLICT on the key does nothing).
+        """Offer all rows to the outbox, a batch per transaction (see notify's messages_offer).
 
         `checkpoint` is asked before each batch (a job renews its lease there); False stops the
         run, leaving the rest to whoever took the job over. Returns the rows offered.
         """
-        columns = [
-            "key",
-            "kind",
-            "channel",
-            "user_id",
-            "address",
-            "subject",
-            "body",
-            "status",
-            "attempts",
-            "next_attempt_at",
-            "last_error",
-            "created_at",
-        ]
-        table = Message._meta.db_table
-        # Table and column names are constants of this module, values are parameters.
-        sql = (
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
-            f"({', '.join(['%s'] * len(columns))}) ON CONFLICT (key) DO NOTHING"
-        )
-        ops = connection.ops
-        rows = [
-            (
-                m.key,
-                m.kind,
-                m.channel,
-                m.user_id,
-                m.address,
-                m.subject,
-                m.body,
-                "pending",
-                0,
-                ops.adapt_datetimefield_value(m.next_attempt_at),
-                "",
-                ops.adapt_datetimefield_value(m.created_at),
-            )
-            for m in self.rows
-        ]
-        size = batch_size or len(rows) or 1
-        offered = 0
-        for i in range(0, len(rows), size):
-            if checkpoint is not None and not checkpoint():
-                break
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(sql, rows[i : i + size])
-            offered += len(rows[i : i + size])
-        return offered
+        return messages_offer(self.rows, now=self.now, batch_size=batch_size, checkpoint=checkpoint)
 
 
 def _ladder(kind: str, form: ReportForm | None, path: str, rules: list[ReminderRule]) -> dict:
@@ -170,43 +112,28 @@ def _local(moment: datetime) -> str:
 
 def plan_reports(plan: Plan, contacts: Contacts, rules: list[ReminderRule]) -> None:
     now, today = plan.now, timezone.localtime(plan.now).date()
+    past = max([r.past_days for r in rules if r.kind == "report"] + [7])
     for form in (
         ReportForm.objects.filter(active_from__lte=today)
         .filter(Q(active_until__isnull=True) | Q(active_until__gte=today))
         .select_related("root")
     ):
-        low, high = subtree_bounds(form.root.path)
-        levels = set(form.levels.values_list("pk", flat=True))
-        units = [
-            u
-            for u in OrgUnit.objects.filter(path__gte=low, path__lt=high, level__in=levels).values(
-                "id", "name", "path", "opened_on", "closed_on"
-            )
-        ]
-        past = max([r.past_days for r in rules if r.kind == "report"] + [7])
-        days = [today - timedelta(days=i) for i in range(past + 1)]
-        days = [d for d in days if d >= form.active_from]
+        sched = schedule_of(form)
+        units = list(OrgUnit.objects.filter(sched.units_q()).values("name", *UNIT_FIELDS))
+        # Newest first: a ladder's `past_days` takes the first days of this list.
+        days = sched.active_days(today - timedelta(days=past), today)[::-1]
+        owed = sched.dues(units, days)
         done = set(
             CurrentReport.objects.filter(form=form, day__in=days).values_list("unit_id", "day")
         )
-        overrides = {
-            o.unit_id: o.deadline_minutes for o in ScheduleOverride.objects.filter(form=form)
-        }
         digests: dict[tuple, list[str]] = defaultdict(list)  # (coordinator contact, step) → lines
         for u in units:
             ladder = _ladder("report", form, u["path"], rules)
-            deadline_m = form.deadline_minutes
-            for uid in ancestor_ids(u["path"]):
-                deadline_m = overrides.get(uid, deadline_m)
-            for day in days[: ladder["past_days"] + 1]:
-                if (u["id"], day) in done:
+            window = ladder["past_days"] + 1
+            for day, due in zip(days[:window], owed[u["id"]][:window], strict=True):
+                if (u["id"], day) in done or not due.expected:
                     continue
-                if not (
-                    (u["opened_on"] is None or u["opened_on"] <= day)
-                    and (u["closed_on"] is None or u["closed_on"] > day)
-                ):
-                    continue
-                deadline = clock.day_start(day) + timedelta(minutes=deadline_m)
+                deadline = due.deadline_at
                 if day == today:
                     for i, step in enumerate(ladder["steps"]):
                         if now < deadline + timedelta(minutes=step["offset"]):

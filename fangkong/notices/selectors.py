@@ -35,7 +35,7 @@ def publish_units_for(user) -> list[OrgUnit]:
     """The units a user may issue notices to: those they coordinate (admins: the roots)."""
     if org.has_global(user, org.CAP_CHASE):
         return list(org.root_units_for(user))
-    ids = [g.unit_id for g in org.grants(user) if g.unit_id and org.CAP_CHASE in g.caps]
+    ids = [g.unit_id for g in org.granted_units(user, org.CAP_CHASE)]
     return list(OrgUnit.objects.filter(pk__in=ids).order_by("path"))
 
 

@@ -7,11 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fangkong.accounts.models import RoleAssignment
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock, plausible
 from fangkong.notices.models import Audience, Notice, NoticeAttachment, NoticeRecipient
-from fangkong.notify.models import ChannelKind, Message
+from fangkong.notify.models import ChannelKind
+from fangkong.notify.services import Outgoing, messages_offer
 from fangkong.org import selectors as org
 from fangkong.org.models import OrgUnit, Person, subtree_bounds
 
@@ -46,11 +47,7 @@ def recipients_of(unit: OrgUnit, audiences: list[str]) -> dict[int, int]:
             ).values_list("first_responsible__user_id", "id")
         )
     if Audience.COORDINATOR in audiences:
-        found |= dict(
-            RoleAssignment.objects.filter(role="coordinator", **in_tree).values_list(
-                "user_id", "unit_id"
-            )
-        )
+        found |= org.coordinators_in(unit)
     return found
 
 
@@ -113,26 +110,26 @@ def notice_publish(
         ],
         batch_size=2000,
     )
-    Message.objects.bulk_create(
+    subject = f"【{notice.get_kind_display()}】{notice.title}"
+    messages_offer(
         [
-            Message(
-                key=f"notice:{notice.pk}:{u}:inbox",
-                kind="notice",
-                channel=ChannelKind.INBOX,
-                user_id=u,
-                subject=f"【{notice.get_kind_display()}】{notice.title}",
-                body=notice.body[:500],
-                created_at=now,
-                next_attempt_at=now,
+            Outgoing(
+                f"notice:{notice.pk}:{u}:inbox",
+                "notice",
+                ChannelKind.INBOX,
+                u,
+                "",
+                subject,
+                notice.body[:500],
             )
             for u in reach
         ],
+        now=now,
         batch_size=2000,
-        ignore_conflicts=True,
     )
     audit_record(
         actor=actor,
-        action="notice.publish",
+        action=AuditAction.NOTICE_PUBLISH,
         obj=notice,
         new={
             "unit": unit.code,
@@ -151,7 +148,7 @@ def notice_read(*, actor, notice: Notice) -> None:
     if NoticeRecipient.objects.filter(notice=notice, user=actor, read_at__isnull=True).update(
         read_at=clock.now()
     ):
-        audit_record(actor=actor, action="notice.read", obj=notice)
+        audit_record(actor=actor, action=AuditAction.NOTICE_READ, obj=notice)
 
 
 @transaction.atomic
@@ -163,5 +160,5 @@ def notice_acknowledge(*, user, notice: Notice) -> NoticeRecipient:
         receipt.acked_at = now
         receipt.read_at = receipt.read_at or now
         receipt.save(update_fields=["acked_at", "read_at"])
-        audit_record(actor=user, action="notice.ack", obj=notice)
+        audit_record(actor=user, action=AuditAction.NOTICE_ACK, obj=notice)
     return receipt

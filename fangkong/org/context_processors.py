@@ -8,7 +8,7 @@ from fangkong.org.selectors import (
     CAP_ROSTER_MANAGE,
     CAP_UNITS_VIEW,
     CAP_USERS_MANAGE,
-    grants,
+    caps_of,
     has_global,
 )
 
@@ -17,7 +17,7 @@ def nav(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": {}}
-    caps = set().union(*(g.caps for g in grants(user))) if grants(user) else set()
+    caps = caps_of(user)
     return {
         "nav": {
             "units": CAP_UNITS_VIEW in caps,

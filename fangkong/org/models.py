@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
+from fangkong.lib import clock
+
 # Each path segment is the unit's primary key, zero-padded to this many digits. Digits only, so
 # the ordering is the same under every collation and a subtree is one B-tree range scan.
 SEGMENT = 8
@@ -23,6 +25,12 @@ def subtree_bounds(path: str) -> tuple[str, str]:
 def ancestor_ids(path: str) -> list[int]:
     """Primary keys of the unit and all its ancestors, root first, read off the path."""
     return [int(path[i : i + SEGMENT]) for i in range(0, len(path), SEGMENT)]
+
+
+def is_open(opened_on: date | None, closed_on: date | None, day: date) -> bool:
+    """A unit works on `day` when it opened on or before it and closes after it
+    (`OrgUnitQuerySet.open_on` is the same rule as a query)."""
+    return (opened_on is None or opened_on <= day) and (closed_on is None or closed_on > day)
 
 
 class UnitLevel(models.Model):
@@ -78,6 +86,14 @@ ERR_UNIT_CODE = N_(
 unit_code_validator = RegexValidator(UNIT_CODE_PATTERN, _(ERR_UNIT_CODE), code="unit_code")
 
 
+def in_post_q(day: date, prefix: str = "") -> Q:
+    """People in post on `day`: joined on or before it and not yet left (`Person.is_active_on`
+    as a query; `prefix` reaches a person through a relation)."""
+    return (
+        Q(**{f"{prefix}active_from__isnull": True}) | Q(**{f"{prefix}active_from__lte": day})
+    ) & (Q(**{f"{prefix}left_on__isnull": True}) | Q(**{f"{prefix}left_on__gt": day}))
+
+
 class OrgUnitQuerySet(models.QuerySet):
     def subtree_of(self, unit: "OrgUnit") -> "OrgUnitQuerySet":
         low, high = subtree_bounds(unit.path)
@@ -123,8 +139,8 @@ class OrgUnit(models.Model):
     liaisons = models.ManyToManyField(
         "org.Person", blank=True, related_name="liaison_for", verbose_name=_("联络员")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    updated_at = models.DateTimeField(default=clock.now, editable=False)
 
     objects = OrgUnitQuerySet.as_manager()
 
@@ -152,9 +168,7 @@ class OrgUnit(models.Model):
         return ancestor_ids(self.path)
 
     def is_open_on(self, day: date) -> bool:
-        return (self.opened_on is None or self.opened_on <= day) and (
-            self.closed_on is None or self.closed_on > day
-        )
+        return is_open(self.opened_on, self.closed_on, day)
 
 
 class ReportingLine(models.Model):
@@ -183,6 +197,49 @@ class ReportingLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} → {self.superior}"
+
+
+class Role(models.TextChoices):
+    """Explicitly assigned roles. Liaison and first responsible person come from the unit itself."""
+
+    ADMIN = "admin", _("系统管理员")
+    COORDINATOR = "coordinator", _("协调员")
+    DUTY_OFFICER = "duty_officer", _("值班员")
+    AUDITOR = "auditor", _("审计人员")
+    # Named by the unit's liaison to stand in for them: the liaison's capabilities at that unit.
+    DEPUTY_LIAISON = "deputy_liaison", _("副联络员")
+
+
+class RoleAssignment(models.Model):
+    """A role held by a user over a unit's subtree (admin and auditor need no unit).
+
+    Read only by the scope module (`org.selectors`), written only by `org.services`. The table
+    keeps the name it had when this model lived in `accounts`.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        db_table = "accounts_roleassignment"
+        verbose_name = _("角色分配")
+        verbose_name_plural = _("角色分配")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "unit"], name="uniq_role_assignment"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["admin", "auditor"]) | models.Q(unit__isnull=False),
+                name="role_needs_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit or '—'}"
 
 
 class GroupRole(models.TextChoices):
@@ -227,7 +284,7 @@ class LeadingGroupSeat(models.Model):
     phone = models.CharField(_("办公电话"), max_length=30, blank=True)
     valid_from = models.DateField(_("起始日期"))
     valid_to = models.DateField(_("截止日期"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     objects = LeadingGroupSeatQuerySet.as_manager()
 
@@ -302,8 +359,8 @@ class Person(models.Model):
         related_name="person",
         verbose_name=_("登录账号"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    updated_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["unit__path", "id"]
@@ -383,7 +440,7 @@ class FamilyMember(models.Model):
     active_from = models.DateField(_("纳入打卡日期"), null=True, blank=True)
     moved_out_on = models.DateField(_("迁出日期"), null=True, blank=True)
     expected_until = models.DateField(_("打卡截止日期"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     objects = FamilyMemberQuerySet.as_manager()
 
@@ -423,7 +480,7 @@ class RosterUpload(models.Model):
         _("状态"), max_length=20, choices=Status.choices, default=Status.PREVIEWED
     )
     summary = models.JSONField(_("校验摘要"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("上传时间"), default=clock.now, editable=False)
     applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
 
     class Meta:

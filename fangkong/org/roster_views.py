@@ -46,7 +46,7 @@ class UploadForm(Form):
 
 def _require_roster_role(user) -> None:
     """Only users who manage a roster somewhere see these pages at all."""
-    if not any(selectors.CAP_ROSTER_MANAGE in g.caps for g in selectors.grants(user)):
+    if not selectors.holds(user, selectors.CAP_ROSTER_MANAGE):
         raise Http404("no roster role")
 
 

@@ -12,14 +12,20 @@ from datetime import date
 
 from django.db.models import Q, QuerySet, Value
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
+from fangkong.lib import clock
 from fangkong.lib.db import one_or_none
 from fangkong.org.models import (
     FamilyMember,
     OrgUnit,
     Person,
     ReportingLine,
+    Role,
+    RoleAssignment,
     ancestor_ids,
+    in_post_q,
     subtree_bounds,
 )
 
@@ -104,8 +110,6 @@ def grants(user) -> tuple[Grant, ...]:
     cached = getattr(user, "_fk_grants", None)
     if cached is not None:
         return cached
-    from fangkong.accounts.models import RoleAssignment
-
     result = [
         Grant(
             ra.role,
@@ -119,8 +123,6 @@ def grants(user) -> tuple[Grant, ...]:
     if user.is_superuser:
         result.append(Grant("admin", None, None))
     # Two indexed lookups joined by UNION: an OR across both relations would scan every unit.
-    from fangkong.lib import clock
-
     # Only staff still in post hold the roles their unit names them for.
     mine = (
         Person.objects.filter(user=user)
@@ -148,11 +150,39 @@ def has_global(user, cap: str) -> bool:
     return any(g.unit_id is None and cap in g.caps for g in grants(user))
 
 
+# --- Named scope questions: callers ask these instead of looping over grants(user). ---
+
+
+def holds(user, cap: str) -> bool:
+    """Whether the user holds `cap` anywhere (over some subtree, or everywhere)."""
+    return any(cap in g.caps for g in grants(user))
+
+
+def caps_of(user) -> frozenset[str]:
+    """Every capability the user holds somewhere (what the menu offers)."""
+    return frozenset().union(*(g.caps for g in grants(user)))
+
+
+def granted(user, cap: str) -> list[Grant]:
+    """The user's grants carrying `cap`, a global one (unit None) included."""
+    return [g for g in grants(user) if cap in g.caps]
+
+
+def granted_units(user, cap: str | None = None) -> list[Grant]:
+    """The user's grants that name a unit and carry `cap` (any capability when None): one per
+    unit, in path order. A global grant names no unit and is not among them."""
+    found: dict[int, Grant] = {}
+    for g in grants(user):
+        if g.unit_id and (cap is None or cap in g.caps):
+            found.setdefault(g.unit_id, g)
+    return sorted(found.values(), key=lambda g: g.path)
+
+
 def granted_unit_codes(user, cap: str) -> list[str]:
     """Codes of the units whose subtrees the user holds `cap` over; ["*"] for everywhere."""
     if has_global(user, cap):
         return ["*"]
-    return sorted({g.unit_code for g in grants(user) if cap in g.caps and g.unit_id})
+    return sorted({g.unit_code for g in granted_units(user, cap)})
 
 
 def can(user, cap: str, unit: OrgUnit) -> bool:
@@ -409,9 +439,143 @@ def root_units_for(user) -> list[OrgUnit]:
     """The top-most units the user can see (roots of their granted subtrees)."""
     if has_global(user, CAP_UNITS_VIEW):
         return list(OrgUnit.objects.filter(parent__isnull=True).select_related("level"))
-    granted = {g.unit_id for g in grants(user) if g.unit_id and CAP_UNITS_VIEW in g.caps}
-    units = list(OrgUnit.objects.filter(pk__in=granted).select_related("level"))
+    ids = [g.unit_id for g in granted_units(user, CAP_UNITS_VIEW)]
+    units = list(OrgUnit.objects.filter(pk__in=ids).select_related("level"))
     # Drop grants nested inside another grant of the same user.
     paths = sorted(u.path for u in units)
     tops = {p for p in paths if not any(p != q and p.startswith(q) for q in paths)}
     return [u for u in sorted(units, key=lambda u: u.path) if u.path in tops]
+
+
+# --- Role grants at units: the only reads of RoleAssignment (org.services writes them). ---
+
+ROLE_LABELS = {
+    "coordinator": N_("协调员"),
+    ROLE_LEADER: N_("第一责任人"),
+    ROLE_LIAISON: N_("联络员"),
+    ROLE_DEPUTY_LIAISON: N_("副联络员"),
+    "duty_officer": N_("值班员"),
+    "auditor": N_("审计人员"),
+    "admin": N_("系统管理员"),
+}
+
+
+@dataclass(frozen=True)
+class Holder:
+    """One role held at a unit: `holder_id` is a person (first responsible person, liaison) or a
+    role assignment (the others), as the revoke form sends it back."""
+
+    role: str
+    holder_id: int
+    name: str
+    username: str
+    unit_name: str
+
+    @property
+    def label(self) -> str:
+        return _(ROLE_LABELS[self.role])
+
+
+def get_unit_for_roles(user, code: str) -> tuple[OrgUnit, frozenset[str]]:
+    """A unit whose roles page the user may open, with the roles they may grant there: 404 when
+    they may grant none (or cannot see the unit)."""
+    unit = get_unit_for(user, code)
+    grantable = roles_grantable(user, unit)
+    if not grantable:
+        raise Http404("no roles to manage here")
+    return unit, grantable
+
+
+def role_holders(unit: OrgUnit) -> list[Holder]:
+    """Everyone holding a role at `unit`, highest role first (three queries)."""
+    found: list[Holder] = []
+    if unit.first_responsible_id:
+        p = Person.objects.select_related("user", "unit").get(pk=unit.first_responsible_id)
+        found.append(
+            Holder(ROLE_LEADER, p.pk, p.name, p.user.username if p.user else "", p.unit.name)
+        )
+    for p in unit.liaisons.select_related("user", "unit").order_by("pk"):
+        found.append(
+            Holder(ROLE_LIAISON, p.pk, p.name, p.user.username if p.user else "", p.unit.name)
+        )
+    assignments = (
+        RoleAssignment.objects.filter(unit=unit).select_related("user__person__unit").order_by("pk")
+    )
+    for ra in assignments:
+        person = getattr(ra.user, "person", None)
+        found.append(
+            Holder(
+                ra.role,
+                ra.pk,
+                person.name if person else ra.user.username,
+                ra.user.username,
+                person.unit.name if person else "",
+            )
+        )
+    order = {role: i for i, role in enumerate(UNIT_ROLES)}
+    return sorted(found, key=lambda h: order.get(h.role, 99))
+
+
+def role_candidates(unit: OrgUnit) -> QuerySet[Person]:
+    """People a role at `unit` may be given to, offered in the grant form: those in post in the
+    unit itself and its direct sub-units."""
+    return (
+        Person.objects.filter(Q(unit=unit) | Q(unit__parent=unit))
+        .filter(in_post_q(clock.today()))
+        .select_related("unit", "user")
+        .order_by("unit__path", "rank__order", "pk")
+    )
+
+
+def role_held(*, user_id: int, role: str, unit: OrgUnit | None) -> bool:
+    """Whether the user already holds `role` at `unit`."""
+    return RoleAssignment.objects.filter(user_id=user_id, role=role, unit=unit).exists()
+
+
+def role_assignment_at(unit: OrgUnit, role: str, assignment_id: int) -> RoleAssignment | None:
+    """The assignment `assignment_id` of `role` at `unit`, or None."""
+    return one_or_none(
+        RoleAssignment.objects.select_related("user", "unit").filter(
+            pk=assignment_id, role=role, unit=unit
+        )
+    )
+
+
+def coordinators_in(unit: OrgUnit) -> dict[int, int]:
+    """user id → unit id of the coordinators of every unit in `unit`'s subtree (one query)."""
+    low, high = subtree_bounds(unit.path)
+    return dict(
+        RoleAssignment.objects.filter(
+            role=Role.COORDINATOR, unit__path__gte=low, unit__path__lt=high
+        ).values_list("user_id", "unit_id")
+    )
+
+
+def coordinator_contacts() -> list[tuple[int, int, str, str]]:
+    """(unit id, user id, email, mobile) of every coordinator, for the reminder ladder."""
+    return [
+        (unit_id, user_id, email, mobile or "")
+        for unit_id, user_id, email, mobile in RoleAssignment.objects.filter(
+            role=Role.COORDINATOR
+        ).values_list("unit_id", "user_id", "user__email", "user__person__mobile")
+    ]
+
+
+def roles_by_user(user_ids) -> dict[int, list[tuple[str, str]]]:
+    """user id → [(role, unit code or "")] of the assigned roles of some users (one query)."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    for user_id, role, code in RoleAssignment.objects.filter(user_id__in=user_ids).values_list(
+        "user_id", "role", "unit__code"
+    ):
+        found.setdefault(user_id, []).append((role, code or ""))
+    return found
+
+
+def holders_of(role: str):
+    """Active users holding `role` somewhere, as a User queryset (e.g. auditors for a team)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(
+        is_active=True,
+        pk__in=RoleAssignment.objects.filter(role=role).values("user_id"),
+    )

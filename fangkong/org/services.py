@@ -9,11 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
-from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record, audit_record_many, diff
 from fangkong.lib import clock, crypto, idcard
-from fangkong.lib.masking import mask_id_number, mask_mobile
+from fangkong.lib.masking import mask_id_number, mask_mobile, mask_username
 from fangkong.org import roster, selectors
 from fangkong.org.models import (
     SEGMENT,
@@ -24,6 +26,7 @@ from fangkong.org.models import (
     Person,
     Rank,
     ReportingLine,
+    RoleAssignment,
     RosterUpload,
     UnitLevel,
 )
@@ -82,7 +85,7 @@ def unit_create(
     unit.path = (parent.path if parent else "") + _segment(unit.pk)
     unit.depth = len(unit.path) // SEGMENT
     OrgUnit.objects.filter(pk=unit.pk).update(path=unit.path, depth=unit.depth)
-    audit_record(actor=actor, action="unit.create", obj=unit, new=unit_snapshot(unit))
+    audit_record(actor=actor, action=AuditAction.UNIT_CREATE, obj=unit, new=unit_snapshot(unit))
     return unit
 
 
@@ -98,6 +101,7 @@ def unit_update(*, actor, unit: OrgUnit, **fields) -> OrgUnit:
     if moving and new_parent is not None and new_parent.path.startswith(unit.path):
         raise ValidationError({"parent": ERR_PARENT_CYCLE})
     unit.parent = new_parent
+    unit.updated_at = clock.now()
     # A code from before the code rule (models.ERR_UNIT_CODE) is checked only when it changes,
     # so such a unit can still be renamed or moved.
     unit.full_clean(exclude=["path"] if "code" in fields else ["path", "code"])
@@ -113,7 +117,7 @@ def unit_update(*, actor, unit: OrgUnit, **fields) -> OrgUnit:
         unit.refresh_from_db()
     old, new = diff(before, unit_snapshot(unit))
     if new:
-        audit_record(actor=actor, action="unit.update", obj=unit, old=old, new=new)
+        audit_record(actor=actor, action=AuditAction.UNIT_UPDATE, obj=unit, old=old, new=new)
     return unit
 
 
@@ -136,13 +140,14 @@ def unit_set_responsibles(
         "liaisons": sorted(unit.liaisons.values_list("id", flat=True)),
     }
     unit.first_responsible = first_responsible
+    unit.updated_at = clock.now()
     unit.save(update_fields=["first_responsible", "updated_at"])
     unit.liaisons.set(liaisons)
     new = {
         "first_responsible": first_responsible.pk if first_responsible else None,
         "liaisons": sorted(p.pk for p in liaisons),
     }
-    audit_record(actor=actor, action="unit.responsibles", obj=unit, old=old, new=new)
+    audit_record(actor=actor, action=AuditAction.UNIT_RESPONSIBLES, obj=unit, old=old, new=new)
     return unit
 
 
@@ -156,7 +161,7 @@ def reporting_line_add(
     line.save()
     audit_record(
         actor=actor,
-        action="reporting_line.add",
+        action=AuditAction.REPORTING_LINE_ADD,
         obj=line,
         new={"unit": unit.code, "superior": superior.code, "name": name},
     )
@@ -240,7 +245,7 @@ def leading_group_appoint(
         s.save(update_fields=["valid_to"])
         closed.append(s.pk)
         old, new = diff(before, seat_snapshot(s))
-        audit_record(actor=actor, action="leading_group.end", obj=s, old=old, new=new)
+        audit_record(actor=actor, action=AuditAction.LEADING_GROUP_END, obj=s, old=old, new=new)
     seat = LeadingGroupSeat(
         unit=unit,
         person=person,
@@ -253,7 +258,7 @@ def leading_group_appoint(
     seat.save()
     audit_record(
         actor=actor,
-        action="leading_group.appoint",
+        action=AuditAction.LEADING_GROUP_APPOINT,
         obj=seat,
         new=seat_snapshot(seat) | {"closed": closed},
     )
@@ -281,7 +286,7 @@ def leading_group_end(*, actor, seat: LeadingGroupSeat, valid_to: date) -> Leadi
     seat.full_clean()
     seat.save(update_fields=["valid_to"])
     old, new = diff(before, seat_snapshot(seat))
-    audit_record(actor=actor, action="leading_group.end", obj=seat, old=old, new=new)
+    audit_record(actor=actor, action=AuditAction.LEADING_GROUP_END, obj=seat, old=old, new=new)
     return seat
 
 
@@ -333,7 +338,9 @@ def person_create(
     _apply_id_number(person, id_number)
     person.full_clean()
     person.save()
-    audit_record(actor=actor, action="person.create", obj=person, new=person_snapshot(person))
+    audit_record(
+        actor=actor, action=AuditAction.PERSON_CREATE, obj=person, new=person_snapshot(person)
+    )
     return person
 
 
@@ -349,11 +356,12 @@ def person_update(*, actor, person: Person, id_number: str | None = None, **fiel
     for key, value in fields.items():
         setattr(person, key, value)
     _apply_id_number(person, id_number)
+    person.updated_at = clock.now()
     person.full_clean()
     person.save()
     old, new = diff(before, person_snapshot(person))
     if new:
-        audit_record(actor=actor, action="person.update", obj=person, old=old, new=new)
+        audit_record(actor=actor, action=AuditAction.PERSON_UPDATE, obj=person, old=old, new=new)
     return person
 
 
@@ -362,14 +370,16 @@ def person_reveal_id_number(*, actor, person: Person, reason: str = "") -> str:
     if not person.id_number_encrypted:
         return ""
     with transaction.atomic():
-        audit_record(actor=actor, action="person.reveal_id", obj=person, detail=reason)
+        audit_record(actor=actor, action=AuditAction.PERSON_REVEAL_ID, obj=person, detail=reason)
     return crypto.decrypt(person.id_number_encrypted)
 
 
 def person_reveal_mobile(*, actor, person: Person, reason: str = "") -> str:
     """Show a full mobile number to a viewer whose role needs it; the unmasking is logged."""
     with transaction.atomic():
-        audit_record(actor=actor, action="person.reveal_mobile", obj=person, detail=reason)
+        audit_record(
+            actor=actor, action=AuditAction.PERSON_REVEAL_MOBILE, obj=person, detail=reason
+        )
     return person.mobile
 
 
@@ -396,7 +406,7 @@ def family_member_add(
     member.save()
     audit_record(
         actor=actor,
-        action="family.add",
+        action=AuditAction.FAMILY_ADD,
         obj=member,
         new={"person": person.pk, "relation": relation, "lives_with": lives_with},
     )
@@ -407,7 +417,7 @@ def family_member_add(
 def family_member_remove(*, actor, member: FamilyMember) -> None:
     audit_record(
         actor=actor,
-        action="family.remove",
+        action=AuditAction.FAMILY_REMOVE,
         obj=member,
         old={"person": member.person_id, "relation": member.relation},
     )
@@ -476,7 +486,10 @@ def family_member_declare(
     member.full_clean()
     member.save()
     audit_record(
-        actor=actor, action="family.declare", obj=member, new=family_member_snapshot(member)
+        actor=actor,
+        action=AuditAction.FAMILY_DECLARE,
+        obj=member,
+        new=family_member_snapshot(member),
     )
     return member
 
@@ -505,7 +518,7 @@ def family_member_move_out(*, actor, member: FamilyMember, moved_out_on: date) -
     member.full_clean()
     member.save(update_fields=["moved_out_on", "expected_until"])
     old, new = diff(before, family_member_snapshot(member))
-    audit_record(actor=actor, action="family.move_out", obj=member, old=old, new=new)
+    audit_record(actor=actor, action=AuditAction.FAMILY_MOVE_OUT, obj=member, old=old, new=new)
     return member
 
 
@@ -555,7 +568,7 @@ def roster_upload_create(*, actor, name: str, data: bytes) -> RosterUpload:
         )
         audit_record(
             actor=actor,
-            action="roster.upload",
+            action=AuditAction.ROSTER_UPLOAD,
             obj=upload,
             new=_upload_facts(
                 actor=actor,
@@ -582,7 +595,7 @@ def roster_upload_refuse(*, actor, name: str, size: int, chunks: Iterable[bytes]
         seen = True
     audit_record(
         actor=actor,
-        action="roster.upload",
+        action=AuditAction.ROSTER_UPLOAD,
         new=_upload_facts(
             actor=actor,
             name=name,
@@ -616,7 +629,7 @@ def roster_import_apply(*, actor, upload: RosterUpload) -> tuple[RosterUpload, b
                     _roster_apply_plan(actor=actor, plan=analysis.plan)
                     audit_record(
                         actor=actor,
-                        action="roster.import",
+                        action=AuditAction.ROSTER_IMPORT,
                         obj=upload,
                         new={"file": upload.original_name, "sha256": upload.sha256}
                         | analysis.counts,
@@ -630,7 +643,7 @@ def roster_import_apply(*, actor, upload: RosterUpload) -> tuple[RosterUpload, b
         upload.status = RosterUpload.Status.APPLIED if ok else RosterUpload.Status.FAILED
         upload.summary = summary
         upload.content = b""  # the personal data now lives in the records (or nowhere)
-        upload.applied_at = timezone.now() if ok else None
+        upload.applied_at = clock.now() if ok else None
         upload.save(update_fields=["status", "summary", "content", "applied_at"])
     return upload, True
 
@@ -695,7 +708,9 @@ def _roster_apply_plan(*, actor, plan) -> None:
 @transaction.atomic
 def roster_export_record(*, actor, unit: OrgUnit, counts: dict[str, int]) -> None:
     """Log who exported which unit's roster and how many rows left the system."""
-    audit_record(actor=actor, action="roster.export", obj=unit, new={"unit": unit.code} | counts)
+    audit_record(
+        actor=actor, action=AuditAction.ROSTER_EXPORT, obj=unit, new={"unit": unit.code} | counts
+    )
 
 
 # --- Bulk writes for the roster import: the checks and audit events of the single-row services,
@@ -727,7 +742,9 @@ def person_create_many(*, actor, people: list[dict]) -> list[Person]:
         raise ValidationError({"id_number": ERR_ID_DUPLICATE})
     Person.objects.bulk_create(persons, batch_size=500)
     audit_record_many(
-        actor=actor, action="person.create", items=[(p, person_snapshot(p)) for p in persons]
+        actor=actor,
+        action=AuditAction.PERSON_CREATE,
+        items=[(p, person_snapshot(p)) for p in persons],
     )
     return persons
 
@@ -743,10 +760,120 @@ def family_member_add_many(*, actor, members: list[dict]) -> list[FamilyMember]:
     FamilyMember.objects.bulk_create(created, batch_size=500)
     audit_record_many(
         actor=actor,
-        action="family.add",
+        action=AuditAction.FAMILY_ADD,
         items=[
             (m, {"person": m.person_id, "relation": m.relation, "lives_with": m.lives_with})
             for m in created
         ],
     )
     return created
+
+
+# --- Roles: granted explicitly (RoleAssignment) or named on the unit (first responsible person,
+# liaisons). Read only through org.selectors. ---
+
+ERR_ROLE_GRANTEE_OUTSIDE = N_("只能把本单位的角色授予本单位或下级单位的在职人员。")
+ERR_ROLE_NO_ACCOUNT = N_("{name} 还没有账号：请先在本单位的“账号”页为其开通，再授予角色。")
+ERR_ROLE_HELD = N_("{name} 已经是本单位的{role}。")
+
+
+@transaction.atomic
+def role_assign(*, actor, user, role: str, unit: OrgUnit | None = None) -> RoleAssignment:
+    assignment = RoleAssignment(user=user, role=role, unit=unit)
+    assignment.full_clean()
+    assignment.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.ROLE_ASSIGN,
+        obj=assignment,
+        new={
+            "user": mask_username(user.username),
+            "role": role,
+            "unit": unit.code if unit else None,
+        },
+    )
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, actor, assignment: RoleAssignment) -> None:
+    """Take a role away. Its holder's API tokens are scoped like them, so they are narrowed at
+    once; the event counts them."""
+    # The tokens are accounts' (ApiToken), reached through the user so that org imports nothing
+    # of accounts.
+    live_tokens = assignment.user.api_tokens.filter(revoked_at__isnull=True)
+    audit_record(
+        actor=actor,
+        action=AuditAction.ROLE_REVOKE,
+        obj=assignment,
+        old={
+            "user": mask_username(assignment.user.username),
+            "role": assignment.role,
+            "unit": assignment.unit.code if assignment.unit_id else None,
+        },
+        new={"tokens_narrowed": live_tokens.count()},
+    )
+    assignment.delete()
+
+
+def _role_label(role: str) -> str:
+    return _(selectors.ROLE_LABELS[role])
+
+
+@transaction.atomic
+def role_grant(*, actor, unit: OrgUnit, role: str, person: Person) -> None:
+    """Give `person` `role` at `unit`. The caller checked selectors.roles_grantable; the grantee
+    must be in post in the unit's subtree, and have an account for roles held by a login
+    (coordinator, deputy liaison, duty officer, auditor). Effective on their next request."""
+    if not person.unit.path.startswith(unit.path) or not person.is_active_on(clock.today()):
+        raise ValidationError(_(ERR_ROLE_GRANTEE_OUTSIDE))
+    held = ValidationError(_(ERR_ROLE_HELD).format(name=person.name, role=_role_label(role)))
+    liaisons = list(unit.liaisons.select_related("unit"))
+    if role == selectors.ROLE_LEADER:
+        if unit.first_responsible_id == person.pk:
+            raise held
+        unit_set_responsibles(actor=actor, unit=unit, first_responsible=person, liaisons=liaisons)
+        return
+    if role == selectors.ROLE_LIAISON:
+        if person in liaisons:
+            raise held
+        unit_set_responsibles(
+            actor=actor,
+            unit=unit,
+            first_responsible=unit.first_responsible,
+            liaisons=[*liaisons, person],
+        )
+        return
+    if person.user_id is None:
+        raise ValidationError(_(ERR_ROLE_NO_ACCOUNT).format(name=person.name))
+    if selectors.role_held(user_id=person.user_id, role=role, unit=unit):
+        raise held
+    role_assign(actor=actor, user=person.user, role=role, unit=unit)
+
+
+@transaction.atomic
+def role_withdraw(*, actor, unit: OrgUnit, role: str, holder_id: int) -> bool:
+    """Take `role` at `unit` from its holder (a person for first responsible person and liaison,
+    else a role assignment); False when there is no such holder. The holder's sessions and API
+    tokens lose the role's reach on their next request: grants are read afresh each time."""
+    liaisons = list(unit.liaisons.select_related("unit"))
+    if role == selectors.ROLE_LEADER:
+        if unit.first_responsible_id != holder_id:
+            return False
+        unit_set_responsibles(actor=actor, unit=unit, first_responsible=None, liaisons=liaisons)
+        return True
+    if role == selectors.ROLE_LIAISON:
+        if holder_id not in {p.pk for p in liaisons}:
+            return False
+        unit_set_responsibles(
+            actor=actor,
+            unit=unit,
+            first_responsible=unit.first_responsible,
+            liaisons=[p for p in liaisons if p.pk != holder_id],
+        )
+        return True
+    assignment = selectors.role_assignment_at(unit, role, holder_id)
+    if assignment is None:
+        return False
+    role_revoke(actor=actor, assignment=assignment)
+    return True

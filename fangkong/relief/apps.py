@@ -7,7 +7,3 @@ from django.utils.translation import gettext_lazy as _
 class ReliefConfig(AppConfig):
     name = "fangkong.relief"
     verbose_name = _("救灾资金物资审计")
-
-    def ready(self):
-        # The tasks register their jobs with relief.queue, which services enqueue by name.
-        from fangkong.relief import tasks  # noqa: F401

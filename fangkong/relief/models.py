@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.lib import clock
+
 
 class AuditProject(models.Model):
     """A follow-up audit (跟踪审计) of epidemic funds and materials, seen only by its team."""
@@ -22,7 +24,7 @@ class AuditProject(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     # Per-project values of the test catalogue's parameters: {test id: {parameter: value}}.
     test_params = models.JSONField(default=dict, blank=True)
 
@@ -75,7 +77,7 @@ class SourceFile(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
@@ -123,7 +125,7 @@ class LedgerImport(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Last sign of life of the worker checking it (queued, progress): an import queued or
     # running with none for RELIEF_IMPORT_STALE_MINUTES was abandoned by a dead worker.
@@ -151,7 +153,7 @@ class ColumnSynonym(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         constraints = [
@@ -299,7 +301,7 @@ class Finding(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -342,7 +344,7 @@ class FindingNote(models.Model):
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -363,7 +365,7 @@ class CatalogueRun(models.Model):
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    started_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(default=clock.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True)
 

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
-from fangkong.org.selectors import CAP_RELIEF, grants
+from fangkong.org.selectors import CAP_RELIEF, holds
 from fangkong.relief.models import (
     AuditProject,
     Finding,
@@ -15,7 +15,7 @@ from fangkong.relief.models import (
 
 
 def can_create_projects(user) -> bool:
-    return user.is_authenticated and any(CAP_RELIEF in g.caps for g in grants(user))
+    return user.is_authenticated and holds(user, CAP_RELIEF)
 
 
 def projects_for(user) -> QuerySet[AuditProject]:

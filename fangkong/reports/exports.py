@@ -6,18 +6,27 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.lib.spreadsheet_out import Workbook
 from fangkong.org.models import OrgUnit
 from fangkong.reports import selectors
 from fangkong.reports.models import CurrentReport, Dhis2Mapping, ReportForm
 
+# The audit action of each kind of export.
+EXPORT_ACTIONS = {
+    "ledger": AuditAction.REPORT_EXPORT_LEDGER,
+    "pdf": AuditAction.REPORT_EXPORT_PDF,
+    "dhis2": AuditAction.REPORT_EXPORT_DHIS2,
+}
+
 
 def record(*, actor, kind: str, node: OrgUnit, day_from: date, day_to: date) -> None:
+    """Record who exported what (`kind`: a key of EXPORT_ACTIONS) for which subtree and days."""
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action=f"report.export.{kind}",
+            action=EXPORT_ACTIONS[kind],
             obj=node,
             new={"from": day_from.isoformat(), "to": day_to.isoformat()},
         )

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.lib import clock
+
 # The default daily form: each figure for staff (职工) and for family members (家属) separately.
 # `derive` names the check-in measure that pre-fills it (see selectors.DERIVED_MEASURES).
 DEFAULT_MEASURES = [
@@ -57,7 +59,7 @@ class ReportForm(models.Model):
     )
     active_from = models.DateField(_("启用日期"))
     active_until = models.DateField(_("停用日期"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("报表")

@@ -22,7 +22,6 @@ from fangkong.org.models import (
     FamilyMember,
     OrgUnit,
     Person,
-    ancestor_ids,
     subtree_bounds,
 )
 from fangkong.reports.models import (
@@ -31,9 +30,9 @@ from fangkong.reports.models import (
     ReportForm,
     ReportKind,
     Review,
-    ScheduleOverride,
     SignalReview,
 )
+from fangkong.reports.schedule import UNIT_FIELDS, Schedule, schedule_of
 
 NOT_DUE = "not_due"
 ON_TIME = "on_time"
@@ -74,10 +73,9 @@ def forms_for(user) -> QuerySet[ReportForm]:
     qs = ReportForm.objects.select_related("root").order_by("id")
     if q is None:
         return qs
-    granted = [g.path for g in org.grants(user) if g.path]
     # A form rooted above the user's units also applies to them.
     extra = Q(pk__in=[])
-    for path in granted:
+    for path in (g.path for g in org.granted_units(user, org.CAP_UNITS_VIEW)):
         extra |= Q(root__path__in=[path[:i] for i in range(SEGMENT, len(path) + 1, SEGMENT)])
     return qs.filter(q | extra)
 
@@ -196,10 +194,15 @@ def roster_size(unit: OrgUnit, day: date) -> int:
 
 def missing_children(form: ReportForm, unit: OrgUnit, day: date) -> list[OrgUnit]:
     """Direct children that owe the form on `day` and have no report."""
-    levels = form.levels.values("pk")
-    children = OrgUnit.objects.filter(parent=unit, level__in=levels).open_on(day)
+    sched = schedule_of(form)
     reported = CurrentReport.objects.filter(form=form, day=day).values("unit_id")
-    return list(children.exclude(pk__in=reported))
+    children = list(
+        OrgUnit.objects.filter(sched.units_q(), parent=unit)
+        .exclude(pk__in=reported)
+        .order_by("path")
+    )
+    owed = sched.dues(children, [day])
+    return [c for c in children if owed[c.pk][0].expected]
 
 
 # --- the roll-up --------------------------------------------------------------------------
@@ -259,22 +262,6 @@ class UnitRow:
     signals: list = field(default_factory=list)
 
 
-def _deadlines(form: ReportForm, units: list[dict]) -> dict[int, tuple[int, int]]:
-    overrides = {
-        o.unit_id: (o.deadline_minutes, o.lock_minutes)
-        for o in ScheduleOverride.objects.filter(form=form)
-    }
-    if not overrides:
-        return dict.fromkeys((u["id"] for u in units), (form.deadline_minutes, form.lock_minutes))
-    out = {}
-    for u in units:
-        sched = (form.deadline_minutes, form.lock_minutes)
-        for uid in ancestor_ids(u["path"]):
-            sched = overrides.get(uid, sched)
-        out[u["id"]] = sched
-    return out
-
-
 def rollup(
     form: ReportForm, node: OrgUnit, day_from: date, day_to: date, now: datetime | None = None
 ) -> dict[int, UnitRow]:
@@ -283,22 +270,16 @@ def rollup(
     now = now or clock.now()
     low, high = subtree_bounds(node.path)
     in_tree = Q(unit__path__gte=low, unit__path__lt=high)
-    levels = set(form.levels.values_list("pk", flat=True))
+    sched = schedule_of(form)
     # In path order a parent comes before its children, so walking the list backwards folds
     # every subtree into its parent once.
     units = list(
         OrgUnit.objects.filter(path__gte=low, path__lt=high)
         .order_by("path")
-        .values("id", "code", "name", "path", "parent_id", "level_id", "opened_on", "closed_on")
+        .values("code", "name", "parent_id", *UNIT_FIELDS)
     )
-    form_root = form.root.path
-    schedule = _deadlines(form, units)
-    days = [day_from + timedelta(days=i) for i in range((day_to - day_from).days + 1)]
-    days = [
-        d
-        for d in days
-        if form.active_from <= d and (form.active_until is None or d <= form.active_until)
-    ]
+    days = sched.active_days(day_from, day_to)
+    owed = sched.dues(units, days)
     current_rows = list(
         CurrentReport.objects.filter(in_tree, form=form, day__gte=day_from, day__lte=day_to).values(
             "unit_id",
@@ -354,30 +335,19 @@ def rollup(
             None,
             Stats(),
         )
-    deadline_at: dict[tuple[int, date], datetime] = {}
     for u in units:
         row = rows[u["id"]]
         s = row.stats
         for k, v in derived.get(u["id"], {}).items():
             s.derived[k] += v
-        reporting = u["level_id"] in levels and u["path"].startswith(form_root)
-        deadline_m, _lock_m = schedule[u["id"]]
-        for d in days:
-            open_ = (u["opened_on"] is None or u["opened_on"] <= d) and (
-                u["closed_on"] is None or u["closed_on"] > d
-            )
-            expected = reporting and open_
+        for d, due in zip(days, owed[u["id"]], strict=True):
+            expected = due.expected
             cur = current.get((u["id"], d))
-            due = deadline_at.get((deadline_m, d))
-            if due is None:
-                due = deadline_at[(deadline_m, d)] = clock.day_start(d) + timedelta(
-                    minutes=deadline_m
-                )
             status = status_of(
                 expected=expected,
                 current=cur,
                 review=cur["review"] if cur else None,
-                deadline_at=due,
+                deadline_at=due.deadline_at,
                 now=now,
             )
             if d == day_to:
@@ -581,10 +551,15 @@ def _zero_runs(form: ReportForm, unit_ids: list[int], day: date) -> dict[int, fl
     return out
 
 
-def unit_days(form: ReportForm, unit: OrgUnit, day_from: date, day_to: date) -> list[dict]:
-    """Each day of a unit, newest first: status, every version and every review."""
-    from fangkong.reports.services import is_expected, times_for
-
+def unit_days(
+    form: ReportForm,
+    unit: OrgUnit,
+    day_from: date,
+    day_to: date,
+    sched: Schedule | None = None,
+) -> list[dict]:
+    """Each day of a unit, newest first: status, every version and every review (`sched`: the
+    form's schedule when the caller has it already)."""
     reports = defaultdict(list)
     for r in (
         Report.objects.filter(form=form, unit=unit, day__gte=day_from, day__lte=day_to)
@@ -609,9 +584,10 @@ def unit_days(form: ReportForm, unit: OrgUnit, day_from: date, day_to: date) -> 
         reviews[rv.report_id].append(rv)
     out = []
     now = clock.now()
-    d = day_to
-    while d >= day_from:
-        deadline_at, lock_at = times_for(form, unit, d)
+    days = [day_to - timedelta(days=i) for i in range((day_to - day_from).days + 1)]
+    owed = (sched or schedule_of(form)).dues([unit], days)[unit.pk]
+    for d, due in zip(days, owed, strict=True):
+        deadline_at, lock_at = due.deadline_at, due.lock_at
         c = current.get(d)
         cur = None
         if c is not None:
@@ -624,7 +600,7 @@ def unit_days(form: ReportForm, unit: OrgUnit, day_from: date, day_to: date) -> 
                 "reviewed_version_is_current": bool(last),
             }
         status = status_of(
-            expected=is_expected(form, unit, d),
+            expected=due.expected,
             current=cur,
             review=cur["review"] if cur else None,
             deadline_at=deadline_at,
@@ -642,20 +618,19 @@ def unit_days(form: ReportForm, unit: OrgUnit, day_from: date, day_to: date) -> 
                 "locked": now >= lock_at,
             }
         )
-        d -= timedelta(days=1)
     return out
 
 
 def trend(form: ReportForm, node: OrgUnit, day_from: date, day_to: date) -> list[dict]:
-    """Completeness and timeliness of `node`'s subtree for each day (two queries)."""
+    """Completeness and timeliness of `node`'s subtree for each day (four queries)."""
     low, high = subtree_bounds(node.path)
-    levels = set(form.levels.values_list("pk", flat=True))
-    units = [
-        u
-        for u in OrgUnit.objects.filter(
-            path__gte=low, path__lt=high, level__in=levels, path__startswith=form.root.path
-        ).values("opened_on", "closed_on")
-    ]
+    sched = schedule_of(form)
+    units = list(
+        OrgUnit.objects.filter(sched.units_q(), path__gte=low, path__lt=high).values(*UNIT_FIELDS)
+    )
+    days = [day_from + timedelta(days=i) for i in range((day_to - day_from).days + 1)]
+    owed = sched.dues(units, days)
+    expected_on = [sum(owed[u["id"]][i].expected for u in units) for i in range(len(days))]
     got = {
         r["day"]: r
         for r in CurrentReport.objects.filter(
@@ -668,16 +643,7 @@ def trend(form: ReportForm, node: OrgUnit, day_from: date, day_to: date) -> list
         )
     }
     out = []
-    d = day_from
-    while d <= day_to:
-        active = form.active_from <= d and (form.active_until is None or d <= form.active_until)
-        expected = sum(
-            1
-            for u in units
-            if active
-            and (u["opened_on"] is None or u["opened_on"] <= d)
-            and (u["closed_on"] is None or u["closed_on"] > d)
-        )
+    for d, expected in zip(days, expected_on, strict=True):
         row = got.get(d, {"received": 0, "on_time": 0})
         out.append(
             {
@@ -689,5 +655,4 @@ def trend(form: ReportForm, node: OrgUnit, day_from: date, day_to: date) -> list
                 "timeliness": row["on_time"] / expected if expected else None,
             }
         )
-        d += timedelta(days=1)
     return out

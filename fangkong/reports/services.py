@@ -12,11 +12,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock
 from fangkong.lib.db import one_or_none
 from fangkong.org import selectors as org
 from fangkong.org.models import OrgUnit, ReportingLine
+from fangkong.reports import schedule, selectors
 from fangkong.reports.models import (
     CurrentReport,
     Report,
@@ -24,10 +26,15 @@ from fangkong.reports.models import (
     ReportKind,
     Review,
     ReviewAction,
-    ScheduleOverride,
     SignalReview,
     Unlock,
 )
+
+# The audit action of each review decision.
+REVIEW_ACTIONS = {
+    ReviewAction.ACCEPT: AuditAction.REPORT_ACCEPT,
+    ReviewAction.RETURN: AuditAction.REPORT_RETURN,
+}
 
 ERR_NOT_EXPECTED = "该单位当日无需报送此报表。"
 ERR_FUTURE = "不能提前报送以后日期的报告。"
@@ -75,41 +82,11 @@ def form_create(
     form.levels.set(UnitLevel.objects.filter(code__in=level_codes))
     audit_record(
         actor=actor,
-        action="report_form.create",
+        action=AuditAction.REPORT_FORM_CREATE,
         obj=form,
         new={"code": code, "root": root.code, "levels": level_codes},
     )
     return form
-
-
-def schedule_for(form: ReportForm, unit: OrgUnit) -> tuple[int, int]:
-    """(deadline, lock) in minutes from the day's start: the override nearest the unit wins."""
-    overrides = {
-        o.unit_id: o
-        for o in ScheduleOverride.objects.filter(form=form, unit_id__in=unit.ancestor_ids())
-    }
-    for unit_id in reversed(unit.ancestor_ids()):
-        if unit_id in overrides:
-            o = overrides[unit_id]
-            return o.deadline_minutes, o.lock_minutes
-    return form.deadline_minutes, form.lock_minutes
-
-
-def times_for(form: ReportForm, unit: OrgUnit, day: date):
-    deadline, lock = schedule_for(form, unit)
-    start = clock.day_start(day)
-    return start + timedelta(minutes=deadline), start + timedelta(minutes=lock)
-
-
-def is_expected(form: ReportForm, unit: OrgUnit, day: date) -> bool:
-    """Whether `unit` owes this form on `day`: in the form's subtree, of a reporting level, open."""
-    return (
-        unit.path.startswith(form.root.path)
-        and form.levels.filter(pk=unit.level_id).exists()
-        and unit.is_open_on(day)
-        and form.active_from <= day
-        and (form.active_until is None or day <= form.active_until)
-    )
 
 
 def active_unlock(form: ReportForm, unit: OrgUnit, day: date) -> Unlock | None:
@@ -196,18 +173,17 @@ def report_submit(
     correction_reason: str = "",
 ) -> Report:
     """Submit a daily report or a zero report (never inferred from blanks) for a unit and day."""
-    from fangkong.reports.selectors import derived_for_unit, roster_size
-
     if not org.can(actor, org.CAP_REPORT, unit):
         raise PermissionDenied(ERR_NOT_ALLOWED)
     now = clock.now()
     if day > clock.today():
         raise ValidationError(ERR_FUTURE)
-    if not is_expected(form, unit, day):
+    due = schedule.due(form, unit, day)
+    if not due.expected:
         raise ValidationError(ERR_NOT_EXPECTED)
     # Serialise versions of this unit's chain.
     OrgUnit.objects.select_for_update().filter(pk=unit.pk).exists()
-    deadline_at, lock_at = times_for(form, unit, day)
+    deadline_at, lock_at = due.deadline_at, due.lock_at
     current = one_or_none(
         CurrentReport.objects.select_related("report").filter(form=form, unit=unit, day=day)
     )
@@ -218,12 +194,12 @@ def report_submit(
             raise ValidationError(ERR_LOCKED)
     if current is not None and not correction_reason.strip():
         raise ValidationError({"correction_reason": ERR_REASON})
-    derived = derived_for_unit(form, unit, day)
+    derived = selectors.derived_for_unit(form, unit, day)
     if kind == ReportKind.ZERO:
         cleaned = dict.fromkeys(form.field_keys, 0)
     else:
         kind = ReportKind.DAILY
-        cleaned = _clean_values(form, values or {}, roster=roster_size(unit, day))
+        cleaned = _clean_values(form, values or {}, roster=selectors.roster_size(unit, day))
     differs = any(
         cleaned.get(k, 0) != derived.get(f.get("derive", ""), 0)
         for f in form.fields
@@ -268,7 +244,7 @@ def report_submit(
         CurrentReport.objects.filter(pk=current.pk).update(report=report)
     audit_record(
         actor=actor,
-        action="report.submit" if current is None else "report.correct",
+        action=AuditAction.REPORT_SUBMIT if current is None else AuditAction.REPORT_CORRECT,
         obj=report,
         old={"version": current.report.version, "values": current.report.values}
         if current
@@ -299,8 +275,6 @@ def report_review(
     reviewer_unit: OrgUnit | None = None,
 ) -> Review:
     """Accept a report or return it with a comment, for the tree parent or an extra superior."""
-    from fangkong.reports.selectors import missing_children
-
     allowed = reviewer_units_for(actor, report.unit)
     if reviewer_unit is None and allowed:
         reviewer_unit = allowed[0]
@@ -312,7 +286,7 @@ def report_review(
     if action == ReviewAction.RETURN and not comment.strip():
         raise ValidationError({"comment": ERR_RETURN_COMMENT})
     if action == ReviewAction.ACCEPT:
-        missing = missing_children(report.form, report.unit, report.day)
+        missing = selectors.missing_children(report.form, report.unit, report.day)
         if missing and not missing_children_reason.strip():
             raise ValidationError({"missing_children_reason": ERR_CHILDREN_MISSING})
     review = Review.objects.create(
@@ -326,7 +300,7 @@ def report_review(
     )
     audit_record(
         actor=actor,
-        action=f"report.{action}",
+        action=REVIEW_ACTIONS[action],
         obj=report,
         new={
             "reviewer": reviewer_unit.code,
@@ -346,7 +320,7 @@ def unlock_grant(
         raise PermissionDenied(ERR_NOT_ALLOWED)
     if not reason.strip():
         raise ValidationError({"reason": "请填写解锁原因。"})
-    _deadline, lock_at = times_for(form, unit, day)
+    lock_at = schedule.due(form, unit, day).lock_at
     now = clock.now()
     if now < lock_at:
         raise ValidationError(ERR_UNLOCK_NOT_LOCKED)
@@ -361,7 +335,7 @@ def unlock_grant(
     )
     audit_record(
         actor=actor,
-        action="report.unlock",
+        action=AuditAction.REPORT_UNLOCK,
         obj=unlock,
         new={"unit": unit.code, "day": day.isoformat(), "hours": hours},
         detail=reason.strip(),
@@ -382,7 +356,7 @@ def signal_mark_reviewed(
     )
     audit_record(
         actor=actor,
-        action="signal.review",
+        action=AuditAction.SIGNAL_REVIEW,
         obj=review,
         new={"unit": unit.code, "day": day.isoformat(), "signal": signal},
     )

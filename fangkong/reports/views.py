@@ -17,6 +17,7 @@ from fangkong.org import selectors as org
 from fangkong.reports import exports, selectors, services
 from fangkong.reports.forms import ReportValuesForm, ReviewForm, SignalReviewForm, UnlockForm
 from fangkong.reports.models import CurrentReport, ReportKind
+from fangkong.reports.schedule import schedule_of
 
 
 def _date(request, name: str, default: date, *, strict: bool = False) -> date:
@@ -71,10 +72,11 @@ def today(request):
     today_ = clock.today()
     cards = []
     for form in selectors.forms_for(user):
+        sched = schedule_of(form)
         for unit in units:
-            if not services.is_expected(form, unit, today_):
+            if not sched.due(unit, today_).expected:
                 continue
-            days = selectors.unit_days(form, unit, today_ - timedelta(days=6), today_)
+            days = selectors.unit_days(form, unit, today_ - timedelta(days=6), today_, sched)
             cards.append(
                 {
                     "form": form,
@@ -83,7 +85,7 @@ def today(request):
                     "missing": [d for d in days[1:] if d["status"] == selectors.MISSING],
                 }
             )
-    coordinated = [g for g in org.grants(user) if org.CAP_CHASE in g.caps]
+    coordinated = org.granted(user, org.CAP_CHASE)
     return render(
         request,
         "reports/today.html",

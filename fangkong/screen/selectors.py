@@ -40,7 +40,7 @@ def token_hash(raw: str) -> str:
 
 def can_manage(user) -> bool:
     """True for coordinators and administrators (no query once grants are loaded)."""
-    return any(MANAGE_CAP in g.caps for g in org.grants(user))
+    return org.holds(user, MANAGE_CAP)
 
 
 def require_manager(user) -> None:
@@ -56,7 +56,7 @@ def units_to_target(user) -> list[OrgUnit]:
     qs = OrgUnit.objects.filter(closed_on__isnull=True)
     if q is not None:
         qs = qs.filter(q)
-    tops = [g.path for g in org.grants(user) if MANAGE_CAP in g.caps and g.path]
+    tops = [g.path for g in org.granted_units(user, MANAGE_CAP)]
     top_depth = min((len(p) for p in tops), default=SEGMENT)
     qs = qs.annotate(path_len=Length("path")).filter(path_len__lte=top_depth + 2 * SEGMENT)
     return list(qs.select_related("level").order_by("path")[:500])
@@ -98,9 +98,8 @@ def posts_visible_to(user, now: datetime | None = None) -> QuerySet[EducationPos
     if org.has_global(user, MANAGE_CAP):
         return qs
     ids: set[int] = set()
-    for g in org.grants(user):
-        if g.path:
-            ids.update(ancestor_ids(g.path))
+    for g in org.granted_units(user):
+        ids.update(ancestor_ids(g.path))
     person = org.own_person(user)
     if person is not None:
         ids.update(ancestor_ids(person.unit.path))

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock
 from fangkong.org import selectors as org
@@ -55,7 +56,7 @@ def post_create(
     post.save()
     audit_record(
         actor=actor,
-        action="screen_post.create",
+        action=AuditAction.SCREEN_POST_CREATE,
         obj=post,
         new={
             "title": post.title,
@@ -80,7 +81,7 @@ def post_unpublish(*, actor, post: EducationPost) -> EducationPost:
     post.save(update_fields=["published_until"])
     audit_record(
         actor=actor,
-        action="screen_post.unpublish",
+        action=AuditAction.SCREEN_POST_UNPUBLISH,
         obj=post,
         old={"published_until": old.isoformat() if old else None},
         new={"published_until": post.published_until.isoformat()},
@@ -109,7 +110,7 @@ def display_link_create(
     link.save()
     audit_record(
         actor=actor,
-        action="display_link.create",
+        action=AuditAction.DISPLAY_LINK_CREATE,
         obj=link,
         new={"name": link.name, "node": node.code, "form": form.code},
     )
@@ -123,7 +124,10 @@ def display_link_revoke(*, actor, link: DisplayLink) -> DisplayLink:
         link.revoked_at = clock.now()
         link.save(update_fields=["revoked_at"])
         audit_record(
-            actor=actor, action="display_link.revoke", obj=link, new={"node": link.node.code}
+            actor=actor,
+            action=AuditAction.DISPLAY_LINK_REVOKE,
+            obj=link,
+            new={"node": link.node.code},
         )
     return link
 

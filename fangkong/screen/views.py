@@ -115,7 +115,7 @@ def links(request):
             "form": form,
             "links": selectors.links_for(user)[:200],
             "new_url": new_url,
-            "previews": [g for g in org.grants(user) if selectors.MANAGE_CAP in g.caps],
+            "previews": org.granted_units(user, selectors.MANAGE_CAP),
         },
     )
 

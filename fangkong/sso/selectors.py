@@ -7,6 +7,7 @@ from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialAccount
 from django.db.models import Count, Exists, OuterRef, Q
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.models import AuditEvent
 from fangkong.lib import clock
 from fangkong.org import selectors as org
@@ -128,4 +129,6 @@ def recent_refusals(user, limit: int = 20):
     """The last refused platform sign-ins, for administrators (the audit trail is theirs)."""
     if not org.has_global(user, org.CAP_AUDIT_VIEW):
         return []
-    return list(AuditEvent.objects.filter(action="sso.refused").order_by("-at", "-id")[:limit])
+    return list(
+        AuditEvent.objects.filter(action=AuditAction.SSO_REFUSED).order_by("-at", "-id")[:limit]
+    )

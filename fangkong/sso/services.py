@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from fangkong.accounts.selectors import can_sign_in
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
 from fangkong.lib import clock
 from fangkong.lib.masking import mask_mobile
@@ -86,7 +87,7 @@ def identity_refused(*, provider: str, reason: str, mobile: str | None, people=(
     """Record a refused platform sign-in (masked mobile; the people, by id and name, if several)."""
     audit_record(
         actor=None,
-        action="sso.refused",
+        action=AuditAction.SSO_REFUSED,
         new={
             "provider": provider,
             "reason": reason,
@@ -113,7 +114,7 @@ def identity_bind(*, person: Person, provider: str, uid: str, extra_data: dict) 
         return account
     audit_record(
         actor=user,
-        action="sso.bind",
+        action=AuditAction.SSO_BIND,
         obj=person,
         new={
             "provider": provider,
@@ -126,4 +127,4 @@ def identity_bind(*, person: Person, provider: str, uid: str, extra_data: dict) 
 
 @transaction.atomic
 def sign_in_recorded(*, user, provider: str) -> None:
-    audit_record(actor=user, action="sso.sign_in", obj=user, new={"provider": provider})
+    audit_record(actor=user, action=AuditAction.SSO_SIGN_IN, obj=user, new={"provider": provider})

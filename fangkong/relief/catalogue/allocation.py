@@ -3,8 +3,8 @@ proportion to need. They read `goods_rows` and `goods_party` (see catalogue/good
 
 from decimal import Decimal
 
-from fangkong.relief.catalogue import Hit, Param, test
 from fangkong.relief.catalogue.goods import RULE_DISPATCH, n, prepare
+from fangkong.relief.catalogue.registry import Hit, Param, test
 
 RULE_PRIORITY = (
     RULE_DISPATCH

@@ -4,8 +4,8 @@ import re
 from datetime import date
 
 from fangkong.lib.money import yuan
-from fangkong.relief.catalogue import Hit, Param, test
 from fangkong.relief.catalogue.procurement import parse_day, values
+from fangkong.relief.catalogue.registry import Hit, Param, test
 
 RULE_DISCLOSE = "《中华人民共和国慈善法》第七十一条、第七十三条；民政部《慈善组织信息公开办法》"
 GRADES = {"medical": "医用防护", "surgical": "医用外科", "civil": "民用", "other": "其他"}

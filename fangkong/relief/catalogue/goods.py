@@ -7,7 +7,7 @@ catalogue has no conversion yet, the pieces per pack are read off the ledgers th
 donation or contract written in packs by one body and in pieces by another on the same day.
 """
 
-from fangkong.relief.catalogue import Hit, Param, test
+from fangkong.relief.catalogue.registry import Hit, Param, test
 
 GOODS_KINDS = (
     "goods_donation",

@@ -2,7 +2,7 @@
 series of receipts and vouchers, and how fast each body pays out what it receives."""
 
 from fangkong.lib.money import yuan
-from fangkong.relief.catalogue import Hit, Param, test
+from fangkong.relief.catalogue.registry import Hit, Param, test
 from fangkong.relief.ledger.links import (
     BANK_DAYS,
     NOT_GIFTS,

@@ -4,7 +4,7 @@ the earmark, purchases split below an approval limit, directed donations paid el
 from rapidfuzz import fuzz
 
 from fangkong.lib.money import yuan
-from fangkong.relief.catalogue import Hit, Param, test
+from fangkong.relief.catalogue.registry import Hit, Param, test
 from fangkong.relief.ledger.links import words, words_regex
 
 RULE_DUP = "《行政事业单位内部控制规范（试行）》第二十九条：加强支出审核，防止重复支付"

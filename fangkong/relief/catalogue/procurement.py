@@ -4,7 +4,7 @@ related parties (suppliers or payees who share a phone, address or account with 
 from datetime import date
 
 from fangkong.lib.money import yuan
-from fangkong.relief.catalogue import Hit, Param, test
+from fangkong.relief.catalogue.registry import Hit, Param, test
 
 RULE_GPL = "《中华人民共和国政府采购法》及其实施条例"
 RULE_EMERGENCY = "财政部办公厅《关于疫情防控采购便利化的通知》（财办库〔2020〕23号）"

@@ -7,8 +7,8 @@ imported ledger (one body's ledger of one kind: one file and sheet).
 
 import math
 
-from fangkong.relief.catalogue import Hit, Param, test
 from fangkong.relief.catalogue.money import ledger_names
+from fangkong.relief.catalogue.registry import Hit, Param, test
 from fangkong.relief.ledger import schema
 
 RULE_BENFORD = (

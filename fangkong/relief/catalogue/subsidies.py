@@ -4,8 +4,8 @@ staff register (rate, days, who is on no roster, after leaving, identity numbers
 import re
 
 from fangkong.lib.money import yuan
-from fangkong.relief.catalogue import Hit, Param, test
 from fangkong.relief.catalogue.procurement import parse_day, values
+from fangkong.relief.catalogue.registry import Hit, Param, test
 
 RULE_SUBSIDY = "人力资源社会保障部 财政部《关于建立传染病疫情防治人员临时性工作补助的通知》（人社部规〔2016〕4号）：一类人员每人每天300元、二类人员每人每天200元，按实际工作天数计发"
 RULE_ID = "《居民身份证号码》（GB 11643-1999）校验码规则"

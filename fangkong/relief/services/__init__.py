@@ -3,7 +3,7 @@ imports (`imports`), the party and item catalogue (`parties`), findings (`findin
 catalogue's parameters and runs (`runs`).
 
 Every write is keyword-only, atomic, and records an audit event in the same transaction. Services
-never import the worker's tasks: they queue jobs by name through `relief.queue`.
+never import the worker's tasks: they queue jobs by name through `jobs.queue`.
 """
 
 from fangkong.relief.services.findings import (  # noqa: F401

@@ -2,11 +2,12 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
+from fangkong.lib import clock
 from fangkong.relief.ledger import store
 from fangkong.relief.models import (
     AuditProject,
@@ -18,6 +19,13 @@ from fangkong.relief.models import (
 )
 
 # --- Findings. ---
+
+# The event of each review decision, declared in the action registry.
+DECISION_ACTIONS = {
+    FindingStatus.OPEN: AuditAction.RELIEF_FINDING_OPEN,
+    FindingStatus.CONFIRMED: AuditAction.RELIEF_FINDING_CONFIRMED,
+    FindingStatus.DISMISSED: AuditAction.RELIEF_FINDING_DISMISSED,
+}
 
 
 # A note repeated by its author within this many seconds is the same submit twice.
@@ -111,11 +119,11 @@ def finding_decide(*, actor, finding: Finding, status: str, reason: str = "") ->
     finding.status = status
     finding.reason = reason.strip() if status == FindingStatus.DISMISSED else ""
     finding.decided_by = actor if status != FindingStatus.OPEN else None
-    finding.decided_at = timezone.now() if status != FindingStatus.OPEN else None
+    finding.decided_at = clock.now() if status != FindingStatus.OPEN else None
     finding.save(update_fields=["status", "reason", "decided_by", "decided_at"])
     audit_record(
         actor=actor,
-        action=f"relief.finding.{status}",
+        action=DECISION_ACTIONS[status],
         obj=finding,
         old=old,
         new={"status": status, "reason": finding.reason},
@@ -133,7 +141,7 @@ def finding_annotate(*, actor, finding: Finding, text: str) -> FindingNote:
         last is not None
         and last.author_id == actor.pk
         and last.text == text.strip()
-        and (timezone.now() - last.created_at).total_seconds() < REPLAY_SECONDS
+        and (clock.now() - last.created_at).total_seconds() < REPLAY_SECONDS
     ):
         last.replayed = True
         return last

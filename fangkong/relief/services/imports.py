@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from fangkong.audit.services import audit_record
-from fangkong.lib import text
-from fangkong.relief import queue
+from fangkong.jobs.queue import enqueue_on_commit
+from fangkong.lib import clock, text
 from fangkong.relief.ledger import importer, schema, store
 from fangkong.relief.models import (
     AuditProject,
@@ -203,9 +203,9 @@ def schedule_check(imp: LedgerImport, *, sheets: list | None = None) -> None:
         run_check(import_id=imp.pk, sheets=sheets)
         return
     LedgerImport.objects.filter(pk=imp.pk).update(
-        status=ImportStatus.QUEUED, done_rows=0, heartbeat_at=timezone.now()
+        status=ImportStatus.QUEUED, done_rows=0, heartbeat_at=clock.now()
     )
-    queue.enqueue(queue.CHECK_IMPORT, imp.pk)
+    enqueue_on_commit("relief.tasks.check_import_task", imp.pk)
 
 
 def run_check(*, import_id: int, sheets: list | None = None) -> LedgerImport:
@@ -234,7 +234,7 @@ def run_check(*, import_id: int, sheets: list | None = None) -> LedgerImport:
     claimed = (
         LedgerImport.objects.filter(pk=imp.pk)
         .exclude(status__in=(ImportStatus.DONE, ImportStatus.DISCARDED))
-        .update(status=ImportStatus.RUNNING, done_rows=0, heartbeat_at=timezone.now())
+        .update(status=ImportStatus.RUNNING, done_rows=0, heartbeat_at=clock.now())
     )
     if not claimed:
         imp.refresh_from_db()
@@ -242,7 +242,7 @@ def run_check(*, import_id: int, sheets: list | None = None) -> LedgerImport:
 
     def progress(done, total):
         LedgerImport.objects.filter(pk=imp.pk, status=ImportStatus.RUNNING).update(
-            done_rows=done, total_rows=total, heartbeat_at=timezone.now()
+            done_rows=done, total_rows=total, heartbeat_at=clock.now()
         )
 
     try:
@@ -290,7 +290,7 @@ def run_check(*, import_id: int, sheets: list | None = None) -> LedgerImport:
         ]
         locked.message = _("已跳过合计行：第 {rows} 行").format(rows=skipped) if skipped else ""
         locked.status = ImportStatus.PREVIEW
-        locked.heartbeat_at = timezone.now()
+        locked.heartbeat_at = clock.now()
         locked.save()
     return locked
 
@@ -309,7 +309,7 @@ def _heartbeat(import_id: int):
         try:
             while not stop.wait(every):
                 LedgerImport.objects.filter(pk=import_id, status=ImportStatus.RUNNING).update(
-                    heartbeat_at=timezone.now()
+                    heartbeat_at=clock.now()
                 )
         except Exception:
             logger.exception("relief import %s: heartbeat failed", import_id)
@@ -333,7 +333,7 @@ def _check_failed(imp: LedgerImport, staging: Path, message: str, *, crashed=Fal
             status=ImportStatus.FAILED,
             error_count=1,
             errors=[{"row": None, "column": "", "message": message}],
-            heartbeat_at=timezone.now(),
+            heartbeat_at=clock.now(),
         )
         if updated:
             _audit_import_failed(imp, "crashed" if crashed else message)
@@ -362,7 +362,7 @@ def stale_before():
     """Imports queued or running with no sign of life since this moment were abandoned."""
     from django.conf import settings
 
-    return timezone.now() - timedelta(minutes=settings.RELIEF_IMPORT_STALE_MINUTES)
+    return clock.now() - timedelta(minutes=settings.RELIEF_IMPORT_STALE_MINUTES)
 
 
 def is_stalled(imp: LedgerImport) -> bool:
@@ -452,7 +452,7 @@ def import_accept(*, actor, imp: LedgerImport) -> LedgerImport:
                 raise ValidationError(_(ERR_STATE).format(status=locked.get_status_display()))
             catalogue_update(project=imp.project, parquet=final)
             locked.status = ImportStatus.DONE
-            locked.finished_at = timezone.now()
+            locked.finished_at = clock.now()
             locked.parquet = str(final)
             locked.save(update_fields=["status", "finished_at", "parquet"])
             audit_record(

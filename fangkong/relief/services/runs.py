@@ -5,14 +5,14 @@ import math
 import pyarrow as pa
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from fangkong.audit.services import audit_record
 from fangkong.jobs import leases
-from fangkong.lib import text
-from fangkong.relief import catalogue, queue
+from fangkong.jobs.queue import enqueue_on_commit
+from fangkong.lib import clock, text
+from fangkong.relief import catalogue
 from fangkong.relief.ledger import store
 from fangkong.relief.models import (
     AuditProject,
@@ -102,7 +102,7 @@ def catalogue_start(*, actor, project: AuditProject, tests: list[str]):
     rows = sum(imports.values_list("total_rows", flat=True))
     if rows <= INLINE_RUN_ROWS:
         return catalogue_run(actor=actor, project=project, run_row=run)
-    queue.enqueue(queue.RUN_CATALOGUE, run.pk)
+    enqueue_on_commit("relief.tasks.run_catalogue_task", run.pk)
     return run
 
 
@@ -150,7 +150,7 @@ def catalogue_run(
             return _record_findings(actor, project, run_row, hits, where)
         except Exception as exc:
             CatalogueRun.objects.filter(pk=run_row.pk).update(
-                status="failed", message=str(exc)[:2000], finished_at=timezone.now()
+                status="failed", message=str(exc)[:2000], finished_at=clock.now()
             )
             raise
 
@@ -217,7 +217,7 @@ def _record_findings(actor, project, run_row, hits, where):
     Evidence.objects.bulk_create(evidence, batch_size=500)
     run_row.status = "done"
     run_row.counts = counts
-    run_row.finished_at = timezone.now()
+    run_row.finished_at = clock.now()
     run_row.save(update_fields=["status", "counts", "finished_at"])
     audit_record(
         actor=actor,

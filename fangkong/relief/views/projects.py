@@ -22,9 +22,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from fangkong.accounts.models import Role, User
 from fangkong.audit.services import audit_record
 from fangkong.lib.masking import mask_mobile
+from fangkong.org import selectors as org_selectors
+from fangkong.org.models import Role
 from fangkong.relief import selectors, services
 from fangkong.relief.forms import (
     ItemForm,
@@ -154,7 +155,7 @@ def members(request, pk: int):
     lead = selectors.is_lead(request.user, project)
     team = list(project.members.select_related("user__person").order_by("role", "id"))
     candidates = (
-        User.objects.filter(role_assignments__role=Role.AUDITOR, is_active=True)
+        org_selectors.holders_of(Role.AUDITOR)
         .exclude(pk__in=[m.user_id for m in team])
         .select_related("person")
         .distinct()

@@ -2,8 +2,10 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fangkong.accounts import services as account_services
-from fangkong.accounts.models import Role, RoleAssignment, User
+from fangkong.accounts.models import User
+from fangkong.org import selectors as org_selectors
+from fangkong.org import services as org_services
+from fangkong.org.models import Role
 from fangkong.relief.synthetic import harness
 
 
@@ -21,8 +23,8 @@ class Command(BaseCommand):
         if created:
             user.set_unusable_password()
             user.save()
-        if not RoleAssignment.objects.filter(user=user, role=Role.AUDITOR).exists():
-            account_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
+        if not org_selectors.holders_of(Role.AUDITOR).filter(pk=user.pk).exists():
+            org_services.role_assign(actor=None, user=user, role=Role.AUDITOR)
         out = harness.run(user, seeds, scale=scale, tests=tests, echo=self.stdout.write)
         ok = harness.report(out, echo=self.stdout.write)
         for label, lines in (("漏报", out.misses), ("误报", out.false)):

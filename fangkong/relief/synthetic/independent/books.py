@@ -5,7 +5,8 @@ from __future__ import annotations
 import zlib
 from datetime import date, timedelta
 
-from . import build as B
+import fangkong.relief.synthetic.independent.build as B
+
 from .model import CashDonation, GoodsDonation, Hospital, World
 from .output import Book, Col, Sheet, Style, table
 from .plant import receipt_text

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from . import build as B
+import fangkong.relief.synthetic.independent.build as B
+
 from .forms import normalise
 
 FORMAT = "fangkong-relief-world-b/1"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import statistics
 from datetime import date, timedelta
 
-from . import build as B
+import fangkong.relief.synthetic.independent.build as B
+
 from .forms import fullwidth, yuan
 from .ids import id_check
 from .model import (

@@ -3,7 +3,14 @@ batch given to one small hospital out of all proportion to its beds."""
 
 from datetime import timedelta
 
-from fangkong.relief.synthetic.injectors import Decoy, Planted, copy_record, decoy, injector, pick
+from fangkong.relief.synthetic.injectors.base import (
+    Decoy,
+    Planted,
+    copy_record,
+    decoy,
+    injector,
+    pick,
+)
 from fangkong.relief.synthetic.injectors.goods import TOLERANCE, chains, redirect, signer, touch
 
 DISPROPORTION_SHARE = 0.85  # the small hospital's share of an item after the plant

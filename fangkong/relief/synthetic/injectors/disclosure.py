@@ -2,7 +2,14 @@
 
 from datetime import timedelta
 
-from fangkong.relief.synthetic.injectors import Decoy, Planted, decoy, injector, pick, remove_record
+from fangkong.relief.synthetic.injectors.base import (
+    Decoy,
+    Planted,
+    decoy,
+    injector,
+    pick,
+    remove_record,
+)
 from fangkong.relief.synthetic.injectors.procurement import free, touch
 
 

@@ -9,7 +9,7 @@ Records an injector or decoy has touched are marked `_gk` so the others leave th
 
 from datetime import timedelta
 
-from fangkong.relief.synthetic.injectors import (
+from fangkong.relief.synthetic.injectors.base import (
     Decoy,
     Planted,
     copy_record,

@@ -8,7 +8,14 @@ its voucher number, so only the planted problem shows.
 import re
 from datetime import timedelta
 
-from fangkong.relief.synthetic.injectors import Decoy, Planted, decoy, injector, pick, remove_record
+from fangkong.relief.synthetic.injectors.base import (
+    Decoy,
+    Planted,
+    decoy,
+    injector,
+    pick,
+    remove_record,
+)
 from fangkong.relief.synthetic.world import START
 
 _NUMBER = re.compile(r"^(.*?)(\d+)$")

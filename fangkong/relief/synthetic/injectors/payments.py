@@ -2,7 +2,14 @@
 
 from datetime import timedelta
 
-from fangkong.relief.synthetic.injectors import Decoy, Planted, copy_record, decoy, injector, pick
+from fangkong.relief.synthetic.injectors.base import (
+    Decoy,
+    Planted,
+    copy_record,
+    decoy,
+    injector,
+    pick,
+)
 from fangkong.relief.synthetic.injectors.money import claim, free, touch
 
 

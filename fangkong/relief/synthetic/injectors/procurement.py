@@ -6,7 +6,14 @@ from collections import defaultdict
 from datetime import timedelta
 
 from fangkong.relief.catalogue.procurement import WHAT
-from fangkong.relief.synthetic.injectors import Decoy, Planted, decoy, injector, pick, remove_record
+from fangkong.relief.synthetic.injectors.base import (
+    Decoy,
+    Planted,
+    decoy,
+    injector,
+    pick,
+    remove_record,
+)
 from fangkong.relief.synthetic.world import START
 
 

@@ -5,7 +5,14 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from fangkong.lib import idcard
-from fangkong.relief.synthetic.injectors import Decoy, Planted, copy_record, decoy, injector, pick
+from fangkong.relief.synthetic.injectors.base import (
+    Decoy,
+    Planted,
+    copy_record,
+    decoy,
+    injector,
+    pick,
+)
 from fangkong.relief.synthetic.injectors.procurement import touch
 from fangkong.relief.synthetic.world import DAILY_RATE, REGIONS, START
 

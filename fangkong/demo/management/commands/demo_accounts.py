@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fangkong.accounts.models import RoleAssignment
-from fangkong.org import demo
+from fangkong.demo import organisation as demo
 from fangkong.org.models import OrgUnit, Person
+from fangkong.org.selectors import roles_by_user
 
 
 class Command(BaseCommand):
@@ -31,11 +31,12 @@ class Command(BaseCommand):
                 "person_id", flat=True
             )
         )
-        roles: dict[int, list[str]] = {}
-        for user_id, role, code in RoleAssignment.objects.values_list(
-            "user_id", "role", "unit__code"
-        ):
-            roles.setdefault(user_id, []).append(f"{role}@{code or '*'}")
+        roles = {
+            user_id: [f"{role}@{code or '*'}" for role, code in held]
+            for user_id, held in roles_by_user(
+                [p.user_id for p in people if p.user_id is not None]
+            ).items()
+        }
         self.stdout.write(f"{unit.name}（{unit.code}）及直属科室 · 密码均为 {demo.PASSWORD}")
         rows = [("用户名", "姓名", "单位", "职务", "角色")]
         for p in people:

@@ -9,9 +9,10 @@ from typing import NamedTuple
 from django.db import transaction
 
 from fangkong.accounts import services as account_services
-from fangkong.accounts.models import Role, User
+from fangkong.accounts.models import User
+from fangkong.audit.actions import AuditAction
 from fangkong.audit.services import audit_record
-from fangkong.lib import crypto, idcard
+from fangkong.lib import clock, crypto, idcard
 from fangkong.lib.masking import mask_id_number
 from fangkong.org import services
 from fangkong.org.models import (
@@ -23,6 +24,7 @@ from fangkong.org.models import (
     Rank,
     Relation,
     ReportingLine,
+    Role,
     UnitLevel,
 )
 from fangkong.org.reference import ensure_reference_data
@@ -659,10 +661,10 @@ class _Builder:
             if account.username in roles:
                 role, unit_code = roles[account.username]
                 unit = self.units[unit_code] if unit_code else None
-                account_services.role_assign(actor=self.admin, user=user, role=role, unit=unit)
+                services.role_assign(actor=self.admin, user=user, role=role, unit=unit)
             if account.username in people:
                 person = people[account.username].person
-                person.user = user
+                person.user, person.updated_at = user, clock.now()
                 person.save(update_fields=["user", "updated_at"])
 
 
@@ -707,7 +709,7 @@ def load() -> dict[str, int]:
     builder.build_accounts()
     staff_accounts(admin)
     result = counts()
-    audit_record(actor=admin, action="demo.load", new=result | {"seed": SEED})
+    audit_record(actor=admin, action=AuditAction.DEMO_LOAD, new=result | {"seed": SEED})
     return result
 
 
@@ -740,7 +742,7 @@ def staff_accounts(admin: User | None = None) -> int:
     ).exclude(Exists(AccessCode.objects.filter(user=OuterRef("pk"))))
     if created:
         changed = waiting.update(password=make_password(PASSWORD))
-        audit_record(actor=admin, action="demo.staff_accounts", new={"accounts": changed})
+        audit_record(actor=admin, action=AuditAction.DEMO_STAFF_ACCOUNTS, new={"accounts": changed})
     return created
 
 

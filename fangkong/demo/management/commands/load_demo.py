@@ -4,7 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fangkong.org import demo
+from fangkong.demo import organisation as demo
+from fangkong.demo.today import ensure_daily_form
 
 
 class Command(BaseCommand):
@@ -35,24 +36,7 @@ class Command(BaseCommand):
                     f"已加载演示数据：{summary}（{time.monotonic() - started:.1f} 秒）。"
                 )
             )
-        self._ensure_daily_form()
+        if ensure_daily_form():
+            self.stdout.write("已创建日报告表：疫情防控日报告（每日 10:00 截止，24:00 锁定）。")
         self.stdout.write("")
         self.stdout.write(demo.accounts_table())
-
-    def _ensure_daily_form(self):
-        """The demo's daily epidemic report, owed by the department and every city and county bureau."""
-        from fangkong.org.models import OrgUnit
-        from fangkong.reports.models import ReportForm
-        from fangkong.reports.services import form_create
-
-        if ReportForm.objects.filter(code="daily").exists():
-            return
-        form_create(
-            actor=None,
-            code="daily",
-            name="疫情防控日报告",
-            level_codes=["province", "city", "county"],
-            root=OrgUnit.objects.get(code=demo.ROOT_CODE),
-            active_from=demo.REFERENCE_DAY,
-        )
-        self.stdout.write("已创建日报告表：疫情防控日报告（每日 10:00 截止，24:00 锁定）。")
